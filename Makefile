@@ -1,0 +1,72 @@
+# ssmnotify — see README.md. Every target installs what it needs from pinned files.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+NPM       ?= npm
+FUNCTIONS := router digest
+FUZZTIME  ?= 60s
+BENCHTIME ?= 1s
+# Lambda binaries: provided.al2023 on Graviton, stripped, no RPC shim.
+LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export NO_UPDATE_NOTIFIER := 1
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json package.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## install pinned Go modules and Node tools
+	$(GO) mod download
+
+.PHONY: test
+test: deps ## install what tests need, then run every test (CI=true: nothing skipped)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 45m ./...
+
+.PHONY: demo
+demo: deps ## run the router and digest over events/ with embedded defaults; writes out/
+	$(GO) run ./cmd/ssmnotify demo --out out
+
+.PHONY: build
+build: ## linux/arm64 bootstrap binaries for both functions under build/
+	@for f in $(FUNCTIONS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o build/$$f/bootstrap ./functions/$$f; \
+	  mkdir -p build/$$f/config && cp config/ssmnotify.yaml build/$$f/config/; \
+	  ls -l build/$$f/bootstrap; \
+	done
+
+.PHONY: cdk-app
+cdk-app: build
+	@$(GO) run ./infra/cdk
+
+.PHONY: synth
+synth: deps ## synthesize the CloudFormation template offline (cdk.out/)
+	npx cdk synth -q
+
+.PHONY: deploy
+deploy: deps ## deploy to the current AWS account (see README "Deploy")
+	npx cdk deploy
+
+.PHONY: bench
+bench: deps ## run the benchmarks and print their figures
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+.PHONY: fuzz
+fuzz: ## fuzz the decoder for FUZZTIME (default 60s)
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/payload
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: clean
+clean: ## remove generated output
+	rm -rf build cdk.out out

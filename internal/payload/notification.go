@@ -1,0 +1,91 @@
+// Package payload turns whatever reaches the router — an SNS event, an SQS batch of SNS envelopes
+// or raw messages, or an EventBridge status-change event — into normalized Run Command
+// notifications.
+//
+// It is pure: no AWS SDK, no logging, no clock. Every other package works on Notification.
+package payload
+
+import (
+	"strings"
+	"time"
+)
+
+// Source is the kind of Lambda event a notification arrived in.
+type Source string
+
+// Sources the decoder understands.
+const (
+	SourceSNS         Source = "sns"
+	SourceSQS         Source = "sqs"
+	SourceEventBridge Source = "eventbridge"
+)
+
+// Kind says whether a notification is about a whole command (SSM NotificationType "Command") or
+// one instance's copy of it (NotificationType "Invocation").
+type Kind string
+
+// Kinds of notification.
+const (
+	KindCommand    Kind = "command"
+	KindInvocation Kind = "invocation"
+)
+
+// Notification is one Run Command status change, normalized from any of the shapes that reach us.
+// The JSON names are those printed by `ssmnotify decode`.
+type Notification struct {
+	Source    Source `json:"source"`
+	MessageID string `json:"messageId"`
+	Kind      Kind   `json:"kind"`
+
+	CommandID    string `json:"commandId"`
+	DocumentName string `json:"documentName"`
+	// InstanceID is set for invocations only.
+	InstanceID string `json:"instanceId,omitempty"`
+	// InstanceIDs is set for command summaries only; it is empty (not nil) when the command was
+	// targeted by tags.
+	InstanceIDs []string `json:"instanceIds,omitempty"`
+
+	// Status is canonical (see ParseStatus); StatusRaw is the spelling that arrived.
+	Status    Status `json:"status"`
+	StatusRaw string `json:"statusRaw"`
+	// NonStandard marks a status outside the five that SNS sends (Pending, Delayed, a detailed
+	// status such as Undeliverable, or one we have never seen).
+	NonStandard bool `json:"nonStandard,omitempty"`
+
+	EventTime         time.Time  `json:"eventTime"`
+	RequestedDateTime *time.Time `json:"requestedDateTime,omitempty"`
+	ExpiresAfter      *time.Time `json:"expiresAfter,omitempty"`
+
+	OutputS3BucketName string `json:"outputS3BucketName,omitempty"`
+	OutputS3KeyPrefix  string `json:"outputS3KeyPrefix,omitempty"`
+
+	Region   string `json:"region,omitempty"`
+	Account  string `json:"account,omitempty"`
+	TopicARN string `json:"topicArn,omitempty"`
+
+	// Record is the index of the Lambda event record this notification came from, and RecordID
+	// that record's own ID (the SQS messageId for SQS batches, which batchItemFailures name).
+	Record   int    `json:"-"`
+	RecordID string `json:"-"`
+}
+
+// Target is what a status belongs to: the instance for an invocation, or "" for the whole command.
+// (command ID, target) identifies one status timeline.
+func (n *Notification) Target() string {
+	if n.Kind == KindInvocation {
+		return n.InstanceID
+	}
+	return ""
+}
+
+// ShortCommandID is the first block of the command ID, enough for a human to tell commands apart
+// in a subject line.
+func (n *Notification) ShortCommandID() string {
+	if i := strings.IndexByte(n.CommandID, '-'); i > 0 {
+		return n.CommandID[:i]
+	}
+	if len(n.CommandID) > 8 {
+		return n.CommandID[:8]
+	}
+	return n.CommandID
+}
