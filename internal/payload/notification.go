@@ -6,6 +6,7 @@
 package payload
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -52,16 +53,17 @@ type Notification struct {
 	// status such as Undeliverable, or one we have never seen).
 	NonStandard bool `json:"nonStandard,omitempty"`
 
-	EventTime         time.Time  `json:"eventTime"`
-	RequestedDateTime *time.Time `json:"requestedDateTime,omitempty"`
-	ExpiresAfter      *time.Time `json:"expiresAfter,omitempty"`
+	// Times are UTC; RequestedDateTime and ExpiresAfter are zero when the message has none.
+	EventTime         time.Time `json:"eventTime"`
+	RequestedDateTime time.Time `json:"requestedDateTime,omitzero"`
+	ExpiresAfter      time.Time `json:"expiresAfter,omitzero"`
 
-	OutputS3BucketName string `json:"outputS3BucketName,omitempty"`
-	OutputS3KeyPrefix  string `json:"outputS3KeyPrefix,omitempty"`
+	OutputS3BucketName string `json:"outputS3BucketName"`
+	OutputS3KeyPrefix  string `json:"outputS3KeyPrefix"`
 
-	Region   string `json:"region,omitempty"`
-	Account  string `json:"account,omitempty"`
-	TopicARN string `json:"topicArn,omitempty"`
+	Region   string `json:"region"`
+	Account  string `json:"account"`
+	TopicARN string `json:"topicArn"`
 
 	// Record is the index of the Lambda event record this notification came from, and RecordID
 	// that record's own ID (the SQS messageId for SQS batches, which batchItemFailures name).
@@ -88,4 +90,22 @@ func (n *Notification) ShortCommandID() string {
 		return n.CommandID[:8]
 	}
 	return n.CommandID
+}
+
+// MarshalJSON writes instanceIds for every command summary — as [] when the command was targeted
+// by tags — and never for an invocation.
+func (n Notification) MarshalJSON() ([]byte, error) {
+	type plain Notification
+	out := struct {
+		plain
+		InstanceIDs *[]string `json:"instanceIds,omitempty"`
+	}{plain: plain(n)}
+	if n.Kind == KindCommand {
+		ids := n.InstanceIDs
+		if ids == nil {
+			ids = []string{}
+		}
+		out.InstanceIDs = &ids
+	}
+	return json.Marshal(out)
 }

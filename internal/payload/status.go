@@ -3,6 +3,7 @@ package payload
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Status is a Run Command status in its canonical spelling.
@@ -66,22 +67,21 @@ var statusByKey = map[string]Status{
 // reports whether it is one of the five SNS sends. An unknown status is kept as it came (trimmed),
 // non-standard; ok is false only for an empty string.
 func ParseStatus(raw string) (s Status, standard, ok bool) {
-	key := foldStatus(raw)
-	if key == "" {
+	var buf [32]byte
+	key := foldStatus(buf[:0], raw)
+	if len(key) == 0 {
 		return "", false, false
 	}
-	if s, found := statusByKey[key]; found {
+	// The string(key) conversion in a map index does not allocate.
+	if s, found := statusByKey[string(key)]; found {
 		return s, s.Standard(), true
 	}
 	return Status(strings.TrimSpace(raw)), false, true
 }
 
-// foldStatus lower-cases and keeps only letters, so "Timed Out", "timed_out" and "TIMEDOUT" fold
-// alike. It avoids allocating for the common already-folded-enough case by building on a stack
-// buffer.
-func foldStatus(raw string) string {
-	var buf [32]byte
-	b := buf[:0]
+// foldStatus appends raw to b lower-cased and without separators, so "Timed Out", "timed_out" and
+// "TIMEDOUT" fold alike.
+func foldStatus(b []byte, raw string) []byte {
 	for _, r := range raw {
 		switch {
 		case r >= 'a' && r <= 'z':
@@ -92,10 +92,10 @@ func foldStatus(raw string) string {
 		default:
 			// Anything else (digits, punctuation, non-ASCII) makes it an unknown status: keep the
 			// character so it cannot fold onto a known one.
-			b = append(b, string(unicode.ToLower(r))...)
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	return string(b)
+	return b
 }
 
 // Standard reports whether s is one of the five statuses SNS sends.
