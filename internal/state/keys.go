@@ -1,0 +1,109 @@
+package state
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ssmnotify/ssmnotify/internal/payload"
+)
+
+// Key layout. A command's items share one partition (CommandPrefix + command ID), so Rollup reads
+// the whole command with one Query; claims get a partition each, so claiming is spread over the
+// table.
+const (
+	// CommandPrefix starts the partition key of every item about one command.
+	CommandPrefix = "CMD#"
+	// CommandSortKey is the sort key of a command's own timeline (the command-summary status).
+	CommandSortKey = "CMD"
+	// InvocationPrefix starts the sort key of an invocation timeline; the instance ID follows.
+	InvocationPrefix = "INV#"
+	// MessagePrefix starts the sort key of a message record; the channel follows.
+	MessagePrefix = "MSG#"
+	// ClaimPrefix starts the partition key of a delivery claim; ClaimKey.String() follows.
+	ClaimPrefix = "CLAIM#"
+	// ClaimSortKey is the sort key of every claim.
+	ClaimSortKey = "CLAIM"
+	// FailureBucketPrefix starts the TimeIndexPartitionKey of a failure: one partition per UTC hour.
+	FailureBucketPrefix = "FAIL#"
+	// FailureBucketLayout formats the hour of a failure bucket.
+	FailureBucketLayout = "2006-01-02T15"
+	// FailureBucketWidth is the width of a failure bucket.
+	FailureBucketWidth = time.Hour
+	// SortTimeLayout formats times in sort keys: fixed width, so string order is time order.
+	SortTimeLayout = "2006-01-02T15:04:05.000000000Z"
+)
+
+// CommandPK is the partition key of the items about a command.
+func CommandPK(commandID string) string { return CommandPrefix + commandID }
+
+// TimelineSK is the sort key of a (command, target) timeline: CommandSortKey for the command,
+// InvocationPrefix + instance ID for an invocation.
+func TimelineSK(target string) string {
+	if target == "" {
+		return CommandSortKey
+	}
+	return InvocationPrefix + target
+}
+
+// FailureBucket is the TimeIndexPartitionKey of a failure at t.
+func FailureBucket(t time.Time) string {
+	return FailureBucketPrefix + t.UTC().Format(FailureBucketLayout)
+}
+
+// FailureSortKey is the TimeIndexSortKey of a failure: its event time, then the command and
+// target, so a bucket reads in time order and a time range is a key condition.
+func FailureSortKey(t time.Time, commandID, target string) string {
+	return SortTime(t) + "#" + commandID + "#" + target
+}
+
+// SortTime formats t for a sort key (UTC, nanoseconds, fixed width).
+func SortTime(t time.Time) string { return t.UTC().Format(SortTimeLayout) }
+
+// Claim scopes.
+const (
+	// ScopeNotification claims one status of one timeline for one destination.
+	ScopeNotification = "N"
+	// ScopeDigest claims one digest window for one destination.
+	ScopeDigest = "D"
+)
+
+// ClaimKey names one thing to deliver exactly once: a scope and the parts that identify it within
+// the scope. Build it with NotificationClaim, DigestClaim or NewClaimKey; the zero value is not a
+// valid key.
+type ClaimKey struct {
+	Scope string
+	// ID is the escaped, joined parts.
+	ID string
+}
+
+// NewClaimKey joins parts under scope. Each part is escaped, so no two different part lists give
+// the same key whatever characters they contain.
+func NewClaimKey(scope string, parts ...string) ClaimKey {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte('#')
+		}
+		b.WriteString(claimEscaper.Replace(p))
+	}
+	return ClaimKey{Scope: scope, ID: b.String()}
+}
+
+var claimEscaper = strings.NewReplacer("%", "%25", "#", "%23")
+
+// NotificationClaim is the key that delivers one status of one (command, target) timeline to one
+// destination once. Target is "" for the command itself.
+func NotificationClaim(commandID, target string, status payload.Status, destination string) ClaimKey {
+	return NewClaimKey(ScopeNotification, commandID, target, string(status), destination)
+}
+
+// DigestClaim is the key that sends the digest of the window [from, to) to one destination once.
+func DigestClaim(from, to time.Time, destination string) ClaimKey {
+	return NewClaimKey(ScopeDigest, SortTime(from), SortTime(to), destination)
+}
+
+// String is the key as stored: scope, '#', the escaped parts.
+func (k ClaimKey) String() string { return k.Scope + "#" + k.ID }
+
+// Valid reports whether k has a scope.
+func (k ClaimKey) Valid() bool { return k.Scope != "" && !strings.Contains(k.Scope, "#") }
