@@ -22,7 +22,7 @@ import (
 type Store struct {
 	set state.Settings
 
-	mu        sync.Mutex
+	mu       sync.Mutex
 	commands map[string]*command
 	claims   map[state.ClaimKey]*claim
 }

@@ -222,7 +222,9 @@ func lifecycle(rng *rand.Rand, cmd, instance string, t0 time.Time) []*payload.No
 		}
 		return Invocation(cmd, instance, st, t0.Add(d))
 	}
-	ms := func(n int) time.Duration { return time.Duration(n)*time.Millisecond + time.Duration(rng.IntN(1000))*time.Microsecond }
+	ms := func(n int) time.Duration {
+		return time.Duration(n)*time.Millisecond + time.Duration(rng.IntN(1000))*time.Microsecond
+	}
 	terminals := []payload.Status{payload.StatusSuccess, payload.StatusFailed, payload.StatusTimedOut, payload.StatusCancelled}
 	term := terminals[rng.IntN(len(terminals))]
 	switch rng.IntN(6) {
