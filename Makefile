@@ -59,8 +59,9 @@ bench: deps ## run the benchmarks and print their figures
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
 .PHONY: fuzz
-fuzz: ## fuzz the decoder for FUZZTIME (default 60s)
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/payload
+fuzz: ## fuzz the decoders, FUZZTIME each (default 60s)
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./internal/payload
+	$(GO) test -run='^$$' -fuzz='^FuzzIDList$$' -fuzztime=$(FUZZTIME) ./internal/payload
 
 .PHONY: lint
 lint: ## gofmt and go vet
