@@ -312,10 +312,8 @@ func decodeSQSBody(r *lambdaRecord) (Notification, *RecordError) {
 	if env.snsEntity.Message != "" || env.snsEntity.Type != "" {
 		n, err := decodeSNS(&env.snsEntity, SourceSQS)
 		if err != nil {
+			// The SQS messageId: it is what a partial batch response names.
 			err.MessageID = r.MessageID
-			if env.snsEntity.MessageID != "" {
-				err.MessageID = r.MessageID + " (SNS " + env.snsEntity.MessageID + ")"
-			}
 			return n, err
 		}
 		return n, nil
@@ -555,3 +553,20 @@ func clip(s string) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// RecordEvent returns a Lambda event that holds only record index of raw — the same envelope
+// with one record — so that one record can be kept and replayed on its own. An event that is not
+// a batch (EventBridge, or unreadable input) is returned whole.
+func RecordEvent(raw []byte, index int) []byte {
+	recs, ok := splitRecords(raw)
+	if !ok || index < 0 || index >= len(recs) {
+		return raw
+	}
+	out, err := json.Marshal(struct {
+		Records []json.RawMessage `json:"Records"`
+	}{[]json.RawMessage{recs[index]}})
+	if err != nil {
+		return raw
+	}
+	return out
+}

@@ -423,3 +423,20 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordEvent(t *testing.T) {
+	raw := mustRead(t, "../../events/bad/mixed-batch.json")
+	one := payload.RecordEvent(raw, 2)
+	ns, errs := payload.Decode(one)
+	if len(errs) != 0 || len(ns) != 1 || ns[0].InstanceID != "i-0ddd3333eeee4444f" {
+		t.Fatalf("record 2 alone decodes to %v, %v", ns, errs)
+	}
+	_, errs = payload.Decode(payload.RecordEvent(raw, 1))
+	if len(errs) != 1 || errs[0].Index != 0 {
+		t.Errorf("the bad record alone: %v", errs)
+	}
+	eb := mustRead(t, "../../events/eventbridge-command.json")
+	if !bytes.Equal(payload.RecordEvent(eb, 0), eb) {
+		t.Error("an EventBridge event is kept whole")
+	}
+}
