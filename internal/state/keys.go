@@ -7,9 +7,19 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
-// Key layout. A command's items share one partition (CommandPrefix + command ID), so Rollup reads
-// the whole command with one Query; claims get a partition each, so claiming is spread over the
-// table.
+// Item layout (attribute names other than keys belong to the implementation):
+//
+//	item                      pk                  sk               by_time GSI (gsi1pk / gsi1sk)
+//	command timeline          CMD#<command>       CMD              failures only: FAIL#<hour> / <time>#<command>#
+//	invocation timeline       CMD#<command>       INV#<instance>   failures only: FAIL#<hour> / <time>#<command>#<instance>
+//	message record (Slack)    CMD#<command>       MSG#<channel>    -
+//	delivery or digest claim  CLAIM#<scope>#<id>  CLAIM            -
+//
+// A command's items share one partition, so Rollup reads the whole command (its status, every
+// invocation's latest status and its message records) with one Query. A timeline whose latest
+// status is a failure is its own failure index entry: the guard's write puts it on the time index
+// and a later non-failure status takes it off, so the index always agrees with the guard. Claims
+// get a partition each, so claiming spreads over the table. Every item carries TTLAttribute.
 const (
 	// CommandPrefix starts the partition key of every item about one command.
 	CommandPrefix = "CMD#"
