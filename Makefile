@@ -42,17 +42,26 @@ build: ## linux/arm64 bootstrap binaries for both functions under build/
 	  ls -l build/$$f/bootstrap; \
 	done
 
+# The CDK CLI pinned in package.json (never an unpinned npx download: the registry's "latest"
+# is a CLI this app's schema does not match). CDK_ARGS passes context, e.g.
+#   make deploy CDK_ARGS="-c slackSecret=ssmnotify/slack -c alarmEmail=oncall@example.com"
+CDK      := node_modules/.bin/cdk
+CDK_ARGS ?=
+
+# cdk.json's "app": build the function binaries, then synthesize, so that a synth or deploy never
+# ships stale code. The build's own output goes to stderr; stdout is left to the CDK app.
 .PHONY: cdk-app
-cdk-app: build
+cdk-app:
+	@$(MAKE) --no-print-directory build >&2
 	@$(GO) run ./infra/cdk
 
 .PHONY: synth
-synth: deps ## synthesize the CloudFormation template offline (cdk.out/)
-	npx cdk synth -q
+synth: deps ## build the functions and synthesize the CloudFormation template offline (cdk.out/)
+	$(CDK) synth -q $(CDK_ARGS)
 
 .PHONY: deploy
-deploy: deps ## deploy to the current AWS account (see README "Deploy")
-	npx cdk deploy
+deploy: deps ## build and deploy to the current AWS account; context in CDK_ARGS (docs/deploy.md)
+	$(CDK) deploy $(CDK_ARGS)
 
 .PHONY: bench
 bench: deps ## run the benchmarks and print their figures
