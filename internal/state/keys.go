@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -117,3 +118,17 @@ func (k ClaimKey) String() string { return k.Scope + "#" + k.ID }
 
 // Valid reports whether k has a scope.
 func (k ClaimKey) Valid() bool { return k.Scope != "" && !strings.Contains(k.Scope, "#") }
+
+// CheckClaim returns an error wrapping ErrInvalid when a claim of key from now until leaseUntil
+// cannot work: a key without a scope, or a lease that has already ended (a zero deadline would
+// let every concurrent duplicate take the claim over at once).
+func CheckClaim(key ClaimKey, now, leaseUntil time.Time) error {
+	if !key.Valid() {
+		return fmt.Errorf("claim %q: %w: no scope", key.String(), ErrInvalid)
+	}
+	if !leaseUntil.After(now) {
+		return fmt.Errorf("claim %s: %w: lease ends at %s, not after now (%s)", key, ErrInvalid,
+			leaseUntil.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}

@@ -154,8 +154,8 @@ func (s *Store) Observe(ctx context.Context, n *payload.Notification, now time.T
 // Claim implements state.Claims: one conditional PutItem on the happy path; a lost claim reads
 // the holder's item to tell "in progress" from "done".
 func (s *Store) Claim(ctx context.Context, key state.ClaimKey, now, leaseUntil time.Time) (state.Claim, error) {
-	if !key.Valid() {
-		return state.Claim{}, fmt.Errorf("claim %q: %w: no scope", key.String(), state.ErrInvalid)
+	if err := state.CheckClaim(key, now, leaseUntil); err != nil {
+		return state.Claim{}, err
 	}
 	pk := state.ClaimPrefix + key.String()
 	op := "claim " + key.String()

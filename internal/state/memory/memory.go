@@ -116,8 +116,8 @@ func (s *Store) Observe(ctx context.Context, n *payload.Notification, now time.T
 
 // Claim implements state.Claims.
 func (s *Store) Claim(ctx context.Context, key state.ClaimKey, now, leaseUntil time.Time) (state.Claim, error) {
-	if !key.Valid() {
-		return state.Claim{}, fmt.Errorf("claim %q: %w: no scope", key.String(), state.ErrInvalid)
+	if err := state.CheckClaim(key, now, leaseUntil); err != nil {
+		return state.Claim{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return state.Claim{}, fmt.Errorf("claim %s: %w", key, err)

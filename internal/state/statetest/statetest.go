@@ -490,6 +490,9 @@ func testClaimRelease(t *testing.T, s state.Store) {
 	if _, err := s.Claim(t.Context(), state.ClaimKey{}, now, now.Add(time.Minute)); !errors.Is(err, state.ErrInvalid) {
 		t.Fatalf("claim of the zero key: %v, want ErrInvalid", err)
 	}
+	if _, err := s.Claim(t.Context(), state.NotificationClaim("rel", "", payload.StatusFailed, "x"), now, time.Time{}); !errors.Is(err, state.ErrInvalid) {
+		t.Fatalf("claim without a lease: %v, want ErrInvalid", err)
+	}
 }
 
 func testClaimKeys(t *testing.T, s state.Store) {
