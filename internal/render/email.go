@@ -227,13 +227,13 @@ var htmlTmpl = template.Must(template.New("email.html").Parse(`<!DOCTYPE html>
 {{- range .Rows}}
 <tr>
 <td valign="top" style="padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;color:#59636e;white-space:nowrap;width:120px;">{{.Name}}</td>
-<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;word-break:break-all;">{{if .Code}}<code style="font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.Value}}</code>{{else}}{{.Value}}{{end}}</td>
+<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;overflow-wrap:anywhere;">{{if .Code}}<code style="font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.Value}}</code>{{else}}{{.Value}}{{end}}</td>
 </tr>
 {{- end}}
 {{- if .Instances}}
 <tr>
 <td valign="top" style="padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;color:#59636e;white-space:nowrap;width:120px;">{{.InstancesLabel}}</td>
-<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;word-break:break-all;">{{.InstancesText}}</td>
+<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;overflow-wrap:break-word;">{{.InstancesText}}</td>
 </tr>
 {{- end}}
 </table>
