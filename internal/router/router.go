@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
@@ -378,15 +377,13 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-func (h *Handler) logger(ctx context.Context) *slog.Logger {
-	l := h.Logger
-	if l == nil {
+// logger is the handler's logger. In Lambda it is aws-lambda-go's lambdacontext logger, which
+// adds the request ID to every line logged with the invocation's context.
+func (h *Handler) logger(context.Context) *slog.Logger {
+	if h.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		l = l.With(slog.String("request_id", lc.AwsRequestID))
-	}
-	return l
+	return h.Logger
 }
 
 func dropOutcome(d rules.DropReason) Outcome {
