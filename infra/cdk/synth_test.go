@@ -49,6 +49,11 @@ func fakeAssets(t *testing.T) string {
 // synth builds the app the way main does, from context, with cdk-nag's AwsSolutions pack.
 func synth(t *testing.T, ctx map[string]any) *synthesized {
 	t.Helper()
+	return synthWithNag(t, ctx, &cdknag.NagPackProps{Verbose: jsii.Bool(true)})
+}
+
+func synthWithNag(t *testing.T, ctx map[string]any, nag *cdknag.NagPackProps) *synthesized {
+	t.Helper()
 	outdir := t.TempDir()
 	full := map[string]any{
 		// The CLI sets this; without it CDK writes no aws:asset:path metadata.
@@ -67,7 +72,7 @@ func synth(t *testing.T, ctx map[string]any) *synthesized {
 	if err != nil {
 		t.Fatal(err)
 	}
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nag), nil)
 	tpl := assertions.Template_FromStack(st.Stack, nil)
 	var doc map[string]any
 	raw, err := json.Marshal(tpl.ToJSON())
