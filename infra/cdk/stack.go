@@ -117,7 +117,6 @@ type Stack struct {
 	settings Settings
 	cfg      AppConfig
 	secret   slackSecret
-	alarms   []awscloudwatch.Alarm
 }
 
 // slackSecret is the imported Slack secret: the value of the functions' env var and the
@@ -681,7 +680,6 @@ func (st *Stack) alarm(id, description string, metric awscloudwatch.IMetric) {
 	if st.AlarmTopic != nil {
 		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(st.AlarmTopic))
 	}
-	st.alarms = append(st.alarms, a)
 }
 
 func (st *Stack) defineOutputs() {
