@@ -136,6 +136,7 @@ func ReplayEvent(body []byte, messageID string) (json.RawMessage, string, error)
 	var probe struct {
 		Code           string          `json:"code"`
 		Event          json.RawMessage `json:"event"`
+		EventText      string          `json:"eventText"`
 		RequestPayload json.RawMessage `json:"requestPayload"`
 		RequestContext *struct {
 			Condition string `json:"condition"`
@@ -148,6 +149,8 @@ func ReplayEvent(body []byte, messageID string) (json.RawMessage, string, error)
 	switch {
 	case len(probe.Event) > 0 && string(probe.Event) != "null":
 		return probe.Event, "parked by the router: " + probe.Code, nil
+	case probe.EventText != "":
+		return json.RawMessage(probe.EventText), "parked by the router (not JSON): " + probe.Code, nil
 	case probe.Code != "":
 		return nil, "", fmt.Errorf("message %s was parked without its event (it was too large to keep)", messageID)
 	case len(probe.RequestPayload) > 0 && probe.RequestContext != nil:

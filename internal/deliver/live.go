@@ -14,6 +14,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -46,7 +47,7 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 	dest := d.Destination
 	switch {
 	case dest.Slack != nil:
-		msg := render.Slack(n, render.Options{Mention: dest.Slack.Mention(n.Status)})
+		msg := render.Slack(n, preview.Options(n, dest))
 		if dest.Slack.Mode == rules.SlackWebhook {
 			wh, err := l.webhook(ctx, dest.Name)
 			if err != nil {
@@ -64,7 +65,7 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 		if l.Email == nil {
 			return notify.Permanent("email to "+dest.Name, errors.New("no SES sender configured"))
 		}
-		msg, err := render.Email(n, render.Options{SubjectPrefix: dest.Email.SubjectPrefix})
+		msg, err := render.Email(n, preview.Options(n, dest))
 		if err != nil {
 			return notify.Permanent("render email for "+dest.Name, err)
 		}
@@ -117,4 +118,27 @@ func (l *Live) secret(ctx context.Context) (secrets.Slack, error) {
 		return secrets.Slack{}, notify.Permanent("slack", errors.New("no Slack secret configured (set "+appenv.SlackSecretARN+")"))
 	}
 	return l.Secrets.Get(ctx)
+}
+
+// Preview "delivers" by writing the exact Slack request body or email files under a folder
+// (internal/preview): what Live would send, sending nothing.
+type Preview struct {
+	Writer *preview.Writer
+	mu     sync.Mutex
+	// Paths lists every file written, in order.
+	Paths []string
+}
+
+var _ router.Deliverer = (*Preview)(nil)
+
+// Deliver writes the preview of n for d.
+func (p *Preview) Deliver(_ context.Context, d rules.Delivery, n *payload.Notification) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	paths, err := p.Writer.Delivery(n, d)
+	p.Paths = append(p.Paths, paths...)
+	if err != nil {
+		return notify.Permanent("preview "+d.Destination.Name, err)
+	}
+	return nil
 }

@@ -48,8 +48,9 @@ type Parked struct {
 	Status      string `json:"status,omitempty"`
 	Destination string `json:"destination,omitempty"`
 	// Event is a Lambda event holding only this record: `ssmnotify redrive` sends it back to the
-	// router as it is.
-	Event json.RawMessage `json:"event"`
+	// router as it is. Input that is not JSON at all is kept as text in EventText instead.
+	Event     json.RawMessage `json:"event,omitempty"`
+	EventText string          `json:"eventText,omitempty"`
 	// ParkedAt is when it was parked.
 	ParkedAt time.Time `json:"parkedAt"`
 }
@@ -356,6 +357,9 @@ func (h *Handler) parkPermanent(ctx context.Context, raw []byte, n *payload.Noti
 
 func (h *Handler) park(ctx context.Context, p Parked) error {
 	p.ParkedAt = h.now()
+	if len(p.Event) > 0 && !json.Valid(p.Event) {
+		p.EventText, p.Event = string(p.Event), nil
+	}
 	return h.Park.Park(ctx, p)
 }
 

@@ -382,3 +382,17 @@ func TestLogsAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestNotJSONIsParkedAsText(t *testing.T) {
+	f := newFixture(t, "")
+	if _, err := f.h.Handle(t.Context(), event(t, "bad/not-json.json")); err != nil {
+		t.Fatal(err)
+	}
+	p := f.parked.All()
+	if len(p) != 1 || p[0].Event != nil || !strings.HasPrefix(p[0].EventText, `{"Records"`) {
+		t.Fatalf("parked %+v", p)
+	}
+	if _, err := json.Marshal(p[0]); err != nil {
+		t.Errorf("a parked record must encode: %v", err)
+	}
+}

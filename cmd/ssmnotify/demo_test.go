@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs `make demo`'s command over the shipped samples: it must deliver, write the exact
+// Slack bodies and emails, park the bad input, and deliver nothing on the replay.
+func TestDemo(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo", "--events", "../../events", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	s := stdout.String()
+	for _, want := range []string{
+		"sns-invocation-failed.json", "→ delivered to ops-slack (route all-failures)",
+		"→ stale: older than the stored status", "→ filtered: status Success not in notify_on",
+		"bad input: ", "nothing delivered twice: 18 deliveries in the first pass, 0 in the second",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	slack, _ := filepath.Glob(filepath.Join(out, "router", "*.slack.json"))
+	html, _ := filepath.Glob(filepath.Join(out, "router", "*.email.html"))
+	txt, _ := filepath.Glob(filepath.Join(out, "router", "*.email.txt"))
+	parked, _ := filepath.Glob(filepath.Join(out, "dead-letter", "*.json"))
+	if len(slack) != 9 || len(html) != 9 || len(txt) != 9 {
+		t.Errorf("previews: %d Slack, %d HTML, %d text; want 9 each", len(slack), len(html), len(txt))
+	}
+	if len(parked) == 0 {
+		t.Error("nothing parked in dead-letter/")
+	}
+	body, err := os.ReadFile(slack[0])
+	if err != nil || !strings.Contains(string(body), `"channel": "#ops-alerts"`) {
+		t.Errorf("Slack preview %s: %s", slack[0], body)
+	}
+}
+
+func TestInvokeRouter(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"invoke", "router", "--out", out, "../../events/sns-invocation-failed.json"}, &stdout, &stderr)
+	if code != 0 || strings.Count(stdout.String(), "delivered to") != 2 {
+		t.Errorf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	if code := run([]string{"invoke", "router", "--deliver", "carrier-pigeon", "--event", "../../events/sns-invocation-failed.json"}, &stdout, &stderr); code != 2 {
+		t.Errorf("a bad --deliver must be a usage error, got %d", code)
+	}
+}

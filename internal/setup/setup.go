@@ -1,0 +1,90 @@
+// Package setup builds the router's AWS-backed dependencies from the environment — the same way
+// for the Lambda function and for `ssmnotify invoke --store dynamodb --deliver live` — so the two
+// can never be wired differently. Environment variable names are internal/appenv's.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/ssmnotify/ssmnotify/internal/appenv"
+	"github.com/ssmnotify/ssmnotify/internal/deadletter"
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
+	"github.com/ssmnotify/ssmnotify/internal/notify/email"
+	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
+	"github.com/ssmnotify/ssmnotify/internal/router"
+	"github.com/ssmnotify/ssmnotify/internal/secrets"
+	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
+)
+
+// Getenv reads one environment variable (os.Getenv, or a map in tests).
+type Getenv func(string) string
+
+// ConfigPath is the routing config: $SSMNOTIFY_CONFIG_PATH, else config/ssmnotify.yaml in the
+// Lambda task root (the folder of the bootstrap binary).
+func ConfigPath(env Getenv) string {
+	if p := env(appenv.ConfigPath); p != "" {
+		return p
+	}
+	root := env("LAMBDA_TASK_ROOT")
+	if root == "" {
+		if exe, err := os.Executable(); err == nil {
+			root = filepath.Dir(exe)
+		}
+	}
+	return filepath.Join(root, "config", "ssmnotify.yaml")
+}
+
+// Store is the DynamoDB state store named by $SSMNOTIFY_TABLE_NAME, at $DYNAMODB_ENDPOINT when set.
+func Store(cfg aws.Config, env Getenv) (*dynamo.Store, error) {
+	table := env(appenv.TableName)
+	if table == "" {
+		return nil, fmt.Errorf("%s is not set", appenv.TableName)
+	}
+	return dynamo.New(dynamo.NewClient(cfg, env(appenv.DynamoDBEndpoint)), table), nil
+}
+
+// Deliverer sends for real: Slack with the secret named by $SSMNOTIFY_SLACK_SECRET_ARN (fetched
+// once, on first use), SES at $SES_ENDPOINT when set.
+func Deliverer(cfg aws.Config, env Getenv, log *slog.Logger) *deliver.Live {
+	live := &deliver.Live{SlackOptions: []slack.Option{slack.WithLogger(log)}}
+	if arn := env(appenv.SlackSecretARN); arn != "" {
+		live.Secrets = secrets.NewSlackLoader(secretsmanager.NewFromConfig(cfg), arn)
+	}
+	if u := env(appenv.SlackAPIURL); u != "" {
+		live.SlackOptions = append(live.SlackOptions, slack.WithAPIURL(u))
+	}
+	live.Email = email.New(ses.NewFromConfig(cfg, func(o *ses.Options) {
+		if ep := env(appenv.SESEndpoint); ep != "" {
+			o.BaseEndpoint = &ep
+		}
+	}), email.WithLogger(log))
+	return live
+}
+
+// Parker parks on the queue named by $SSMNOTIFY_DLQ_URL. Without one, parking fails, so the
+// router treats the record as retryable and Lambda's retries and on-failure destination keep it:
+// nothing is lost either way.
+func Parker(cfg aws.Config, env Getenv, log *slog.Logger) router.Parker {
+	u := env(appenv.DeadLetterQueueURL)
+	if u == "" {
+		log.Warn("no dead-letter queue configured; undeliverable records will fail the invocation", "env", appenv.DeadLetterQueueURL)
+		return noQueue{}
+	}
+	return &deadletter.Queue{Client: sqs.NewFromConfig(cfg), URL: u}
+}
+
+type noQueue struct{}
+
+func (noQueue) Park(context.Context, router.Parked) error {
+	return errors.New("no dead-letter queue configured (" + appenv.DeadLetterQueueURL + ")")
+}
