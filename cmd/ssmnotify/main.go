@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"preview":      {"decode, route and render without sending; write Slack JSON and emails", runPreview},
 	"invoke":       {"run the real router or digest handler locally", runInvoke},
 	"demo":         {"run the router and digest over events/ with embedded defaults", runDemo},
+	"redrive":      {"replay the dead-letter queue into the router (dry run unless --apply)", runRedrive},
 }
 
 func main() {

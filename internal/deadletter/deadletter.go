@@ -1,7 +1,7 @@
 // Package deadletter keeps what the router could not deliver — bad input and permanent delivery
 // failures — with its reason and a replayable event: on an SQS queue in AWS (the same queue that
-// is the router's asynchronous on-failure destination), in a folder locally. It also reads such a
-// queue back for `ssmnotify redrive`.
+// is the router's asynchronous on-failure destination), in a folder locally. internal/redrive
+// reads such a queue back.
 package deadletter
 
 import (
@@ -126,42 +126,4 @@ func (m *Memory) All() []router.Parked {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]router.Parked(nil), m.Parked...)
-}
-
-// ReplayEvent finds the Lambda event to replay in a dead-letter message body, whichever way it got
-// there: a record the router parked (its "event"), a Lambda asynchronous on-failure record after
-// the retries ran out (its "requestPayload"), or a message an SQS buffer queue gave up on (an SNS
-// envelope or raw Run Command JSON, replayed as a one-record SQS event).
-func ReplayEvent(body []byte, messageID string) (json.RawMessage, string, error) {
-	var probe struct {
-		Code           string          `json:"code"`
-		Event          json.RawMessage `json:"event"`
-		EventText      string          `json:"eventText"`
-		RequestPayload json.RawMessage `json:"requestPayload"`
-		RequestContext *struct {
-			Condition string `json:"condition"`
-		} `json:"requestContext"`
-		ResponsePayload json.RawMessage `json:"responsePayload"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, "", fmt.Errorf("message %s is not JSON", messageID)
-	}
-	switch {
-	case len(probe.Event) > 0 && string(probe.Event) != "null":
-		return probe.Event, "parked by the router: " + probe.Code, nil
-	case probe.EventText != "":
-		return json.RawMessage(probe.EventText), "parked by the router (not JSON): " + probe.Code, nil
-	case probe.Code != "":
-		return nil, "", fmt.Errorf("message %s was parked without its event (it was too large to keep)", messageID)
-	case len(probe.RequestPayload) > 0 && probe.RequestContext != nil:
-		return probe.RequestPayload, "Lambda on-failure record: " + probe.RequestContext.Condition, nil
-	}
-	// A buffer queue's own dead letter: the body is what SNS put on the queue.
-	ev, err := json.Marshal(map[string]any{"Records": []map[string]any{{
-		"messageId": messageID, "eventSource": "aws:sqs", "body": string(body),
-	}}})
-	if err != nil {
-		return nil, "", err
-	}
-	return ev, "buffer queue dead letter", nil
 }
