@@ -3,7 +3,7 @@
 // digest functions. cdk.json runs it through `make cdk-app`, which builds the function binaries
 // first, so a deploy never ships stale code.
 //
-// Inputs come from the CDK context (`-c key=value`); docs/deploy.md lists them. The routing
+// Inputs come from the CDK context (`-c key=value`); the README's Deploy section lists them. The routing
 // config is validated with the functions' own rules package, and the stack is checked with
 // cdk-nag's AwsSolutions pack on every synth.
 package main

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Context keys the app reads (`npx cdk deploy -c key=value`). docs/deploy.md explains each one.
+// Context keys the app reads (`npx cdk deploy -c key=value`). The README's Deploy section explains each one.
 const (
 	ctxSlackSecret        = "slackSecret"
 	ctxEncryptTopic       = "encryptTopic"
