@@ -54,6 +54,8 @@ type emailData struct {
 	InstancesText  string
 	Links          []emailLink
 	NoRegion       bool
+	// Detail is the enrichment, or nil.
+	Detail *emailDetail
 }
 
 // Email renders n as an email: subject, HTML body and plain-text body.
@@ -111,6 +113,7 @@ func Email(n *payload.Notification, opt Options) (EmailMessage, error) {
 		d.Links = append(d.Links, emailLink{"Output in S3", f.links.Output})
 	}
 	d.NoRegion = f.links.Command == ""
+	d.Detail = newEmailDetail(opt.Detail)
 	if len(d.Instances) > 0 {
 		d.InstancesLabel = "Instances (" + strconv.Itoa(len(d.Instances)+d.More) + ")"
 		d.InstancesText = strings.Join(d.Instances, ", ")
@@ -161,6 +164,7 @@ func emailText(d *emailData) string {
 		}
 		b.WriteByte('\n')
 	}
+	writeEmailDetailText(&b, d.Detail)
 	if len(d.Links) > 0 {
 		b.WriteByte('\n')
 		for _, l := range d.Links {
@@ -238,6 +242,29 @@ var htmlTmpl = template.Must(template.New("email.html").Parse(`<!DOCTYPE html>
 {{- end}}
 </table>
 </td></tr>
+{{- with .Detail}}
+<tr><td style="padding:0 24px 16px 24px;">
+{{- if .Unavailable}}
+<div style="margin:0 0 8px 0;padding:8px 12px;background-color:#fff8c5;border:1px solid #d4a72c;border-radius:6px;">{{.Unavailable}}</div>
+{{- end}}
+{{- range .Invocations}}
+<div style="margin:8px 0 4px 0;font-weight:bold;overflow-wrap:anywhere;">{{.Title}}</div>
+{{- if .Unavailable}}
+<div style="color:#59636e;">{{.Unavailable}}</div>
+{{- end}}
+{{- if .Output}}
+<div style="color:#59636e;font-size:12px;">{{.Label}}</div>
+<pre style="margin:4px 0 8px 0;padding:8px 12px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:12px;line-height:18px;white-space:pre-wrap;overflow-wrap:anywhere;">{{.Output}}</pre>
+{{- end}}
+{{- if .URL}}
+<a href="{{.URL}}" style="color:#0969da;font-weight:bold;">{{.LinkLabel}}</a>
+{{- end}}
+{{- end}}
+{{- if .Note}}
+<div style="margin:8px 0 0 0;color:#59636e;font-size:12px;">{{.Note}}</div>
+{{- end}}
+</td></tr>
+{{- end}}
 {{- if .Links}}
 <tr><td style="padding:0 24px 16px 24px;">
 {{- range .Links}}

@@ -25,6 +25,10 @@ type Options struct {
 	// SubjectPrefix is put before the email subject, e.g. "[prod]". Trusted, but forced onto one
 	// line.
 	SubjectPrefix string
+	// Detail is what enrichment learned about the failure (detailed status, exit code, output
+	// tail), shown in the Slack attachment and both email bodies. Nil shows nothing, and the
+	// message is exactly what it was before enrichment existed.
+	Detail *Detail
 }
 
 // Caps on untrusted values, in runes. They keep a hostile 10 KB document name from crowding out

@@ -127,7 +127,7 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 	blocks = append(blocks, MrkdwnSection(lead.String()))
 
 	att := slack.Attachment{Color: f.style.Color, Fallback: FitMrkdwn(summary, MaxFallbackText, TruncatedMarker)}
-	att.Blocks.BlockSet = slackDetails(&f, doc, region)
+	att.Blocks.BlockSet = slackDetails(&f, doc, region, opt.Detail)
 
 	return SlackMessage{
 		Text:        FitMrkdwn(text, MaxFallbackText, TruncatedMarker),
@@ -137,7 +137,7 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 }
 
 // slackDetails are the blocks inside the coloured attachment.
-func slackDetails(f *facts, doc, region string) []slack.Block {
+func slackDetails(f *facts, doc, region string, detail *Detail) []slack.Block {
 	n := f.n
 	fields := make([]*slack.TextBlockObject, 0, MaxFields)
 	field := func(name, value string) {
@@ -162,6 +162,9 @@ func slackDetails(f *facts, doc, region string) []slack.Block {
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	if n.Kind != payload.KindInvocation {
 		blocks = append(blocks, MrkdwnSection(instanceList(n.InstanceIDs)))
+	}
+	if detail != nil {
+		blocks = append(blocks, slackDetailBlocks(detail)...)
 	}
 	if links := slackLinks(f); links != "" {
 		blocks = append(blocks, MrkdwnSection(links))
