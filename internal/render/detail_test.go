@@ -111,7 +111,7 @@ var hostileOutput = []string{
 	"line1\r\nBcc: victim@example.com\r\n\r\n--boundary",
 	"invalid \xff\xfe utf-8 \xc3",
 	"\u2028line sep\u2029para sep \u202eRTL override",
-	strings.Repeat("<!channel>&`", 100000),                    // 1.2 MB, all of it to escape
+	strings.Repeat("<!channel>&`", 100000),                     // 1.2 MB, all of it to escape
 	strings.Repeat("x", 1<<20) + "\n<!channel> the real error", // 1 MB, the error at the end
 }
 
