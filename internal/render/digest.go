@@ -1,0 +1,604 @@
+package render
+
+import (
+	"bytes"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
+)
+
+// DigestOptions are the plain settings rendering a digest needs from the configuration.
+type DigestOptions struct {
+	// SubjectPrefix is put before the email subject, e.g. "[prod]".
+	SubjectPrefix string
+	// Location is the zone the window is written in (the digest block's time_zone); nil is UTC.
+	// Slack shows times in each reader's own zone and uses this one only as the fallback text.
+	Location *time.Location
+}
+
+func (o DigestOptions) loc() *time.Location {
+	if o.Location == nil {
+		return time.UTC
+	}
+	return o.Location
+}
+
+// digestTimeLayout writes window bounds for humans, in the configured zone.
+const digestTimeLayout = "Mon 2 Jan 2006 15:04 MST"
+
+// digestFacts is what both digest renderers show, computed once. Strings are raw (untrusted
+// names included); each renderer escapes for its medium.
+type digestFacts struct {
+	s        *tally.Summary
+	clear    bool
+	title    string // "Run Command digest: 1,234 failures"
+	window   string // "Mon 4 May 2026 08:00 BST → Tue 5 May 2026 08:00 BST (24h)"
+	length   string // "24h"
+	versus   string // "▲ 234 (+23%) on the previous 24h (1,000)", "" without a previous window
+	color    string
+	notes    []string
+	statuses []digestRow
+}
+
+type digestRow struct {
+	Name, Count, Change string
+	// Style is the Slack emoji of a status row.
+	Emoji string
+}
+
+func newDigestFacts(s *tally.Summary, opt DigestOptions) digestFacts {
+	loc := opt.loc()
+	f := digestFacts{s: s, clear: s.Clear(), length: durationWords(s.To.Sub(s.From))}
+	if f.clear {
+		f.title = "Run Command digest: all clear"
+		f.color = StyleOf(payload.StatusSuccess).Color
+	} else {
+		f.title = "Run Command digest: " + plural(s.Total, "failure", "failures")
+		f.color = StyleOf(payload.StatusFailed).Color
+	}
+	f.window = s.From.In(loc).Format(digestTimeLayout) + " → " + s.To.In(loc).Format(digestTimeLayout) + " (" + f.length + ")"
+	if p := s.Previous; p != nil {
+		f.versus = totalChange(s.Total, p.Total, f.length)
+	}
+	for _, c := range s.ByStatus {
+		st := payload.Status(c.Name)
+		f.statuses = append(f.statuses, digestRow{Name: SingleLine(st.Words(), 60), Count: thousands(c.Count), Emoji: StyleOf(st).Emoji})
+	}
+	if s.CommandLevel > 0 {
+		f.notes = append(f.notes, plural(s.CommandLevel, "failure was", "failures were")+" reported for a whole command rather than one instance (not in the instance table).")
+	}
+	capNote := func(what string, n int) {
+		if n > 0 {
+			f.notes = append(f.notes, "More than "+thousands(s.MaxKeys)+" distinct "+what+" failed: "+
+				plural(n, "failure", "failures")+" of "+what+" first seen after that are counted in the totals but in no row.")
+		}
+	}
+	capNote("documents", s.Documents.Uncounted)
+	capNote("instances", s.Instances.Uncounted)
+	capNote("commands", s.Commands.Uncounted)
+	return f
+}
+
+// DigestSlack renders a digest summary as a Slack message: a header with the total, the window
+// and the change against the previous window, the counts by status, the top documents (with
+// their change), the top instances, and the failed commands with console links, each list
+// capped with "+N more". Every name is escaped; Slack's limits hold by construction.
+func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
+	f := newDigestFacts(s, opt)
+	loc := opt.loc()
+	emoji := ":bar_chart:"
+	if f.clear {
+		emoji = ":white_check_mark:"
+	}
+	blocks := make([]slack.Block, 0, 12)
+	blocks = append(blocks, HeaderBlock(emoji+" "+f.title))
+
+	var lead strings.Builder
+	lead.WriteString("*Window:* ")
+	lead.WriteString(slackDate(s.From, loc))
+	lead.WriteString(" → ")
+	lead.WriteString(slackDate(s.To, loc))
+	lead.WriteString(" (" + f.length + ")")
+	lead.WriteString("\n*Failures:* ")
+	lead.WriteString(thousands(s.Total))
+	if f.versus != "" {
+		lead.WriteString(" — ")
+		lead.WriteString(EscapeMrkdwn(f.versus))
+	}
+	if len(f.statuses) > 0 {
+		lead.WriteString("\n*By status:* ")
+		for i, r := range f.statuses {
+			if i > 0 {
+				lead.WriteString(" · ")
+			}
+			lead.WriteString(r.Emoji + " " + EscapeMrkdwnMax(r.Name, 60, Ellipsis, true) + " " + r.Count)
+		}
+	}
+	blocks = append(blocks, MrkdwnSection(lead.String()))
+	if f.clear {
+		blocks = append(blocks, MrkdwnSection("No Run Command failures in this window."))
+		return SlackMessage{Text: FitMrkdwn(EscapeMrkdwn(f.title+", "+f.window), MaxFallbackText, TruncatedMarker), Blocks: CapBlocks(blocks)}
+	}
+
+	if t := s.Documents; len(t.Top) > 0 {
+		lines := make([]string, 0, len(t.Top)+1)
+		for i, d := range t.Top {
+			line := strconv.Itoa(i+1) + ". " + Code(docName(d.Name), maxDocumentRunes) + " — *" + thousands(d.Count) + "*"
+			if c := docChange(d, s.Previous != nil); c != "" {
+				line += " (" + c + ")"
+			}
+			lines = append(lines, line)
+		}
+		lines = appendMore(lines, t, "document", "documents")
+		blocks = append(blocks, lineSections("*Top documents* ("+thousands(t.Distinct)+" failed)", lines)...)
+	}
+	if t := s.Instances; len(t.Top) > 0 {
+		lines := make([]string, 0, len(t.Top)+1)
+		for i, c := range t.Top {
+			lines = append(lines, strconv.Itoa(i+1)+". "+Code(c.Name, maxIDRunes)+" — *"+thousands(c.Count)+"*")
+		}
+		lines = appendMore(lines, t, "instance", "instances")
+		blocks = append(blocks, lineSections("*Top instances* ("+thousands(t.Distinct)+" failed)", lines)...)
+	}
+	if c := s.Commands; len(c.Top) > 0 {
+		lines := make([]string, 0, len(c.Top)+1)
+		for _, cmd := range c.Top {
+			var b strings.Builder
+			b.WriteString("• ")
+			if u := commandLink(cmd); u != "" {
+				b.WriteString(Link(u, cmd.CommandID))
+			} else {
+				b.WriteString(Code(cmd.CommandID, maxIDRunes))
+			}
+			b.WriteString(" ")
+			b.WriteString(Code(docName(cmd.DocumentName), 80))
+			b.WriteString(" — ")
+			b.WriteString(plural(cmd.Failures, "failure", "failures"))
+			b.WriteString(", first ")
+			b.WriteString(slackDate(cmd.First, loc))
+			if cmd.Region != "" {
+				b.WriteString(" (" + EscapeMrkdwnMax(cmd.Region, 40, Ellipsis, true) + ")")
+			}
+			lines = append(lines, b.String())
+		}
+		if more := c.More(); more > 0 {
+			lines = append(lines, "_… +"+thousands(more)+" more "+pluralWord(more, "command", "commands")+"_")
+		}
+		blocks = append(blocks, lineSections("*Failed commands* ("+thousands(c.Distinct)+")", lines)...)
+	}
+	if len(f.notes) > 0 {
+		blocks = append(blocks, Context(EscapeMrkdwn(strings.Join(f.notes, " "))))
+	}
+	return SlackMessage{
+		Text:   FitMrkdwn(EscapeMrkdwn(f.title+", "+f.window), MaxFallbackText, TruncatedMarker),
+		Blocks: CapBlocks(blocks),
+		Attachments: []slack.Attachment{{Color: f.color, Fallback: FitMrkdwn(EscapeMrkdwn(f.title), MaxFallbackText, TruncatedMarker),
+			Blocks: slack.Blocks{BlockSet: []slack.Block{Context("Counts are failure entries (one per failed instance, or per command when only its summary was reported), read from the ssmnotify state table.")}}}},
+	}
+}
+
+// lineSections packs a titled list into as few section blocks as Slack's 3,000 characters
+// allow, never splitting a line.
+func lineSections(title string, lines []string) []slack.Block {
+	var out []slack.Block
+	var b strings.Builder
+	n := 0
+	b.WriteString(title)
+	n = utf8.RuneCountInString(title)
+	for _, l := range lines {
+		l = FitMrkdwn(l, MaxSectionText-1, Ellipsis)
+		k := utf8.RuneCountInString(l)
+		if n+1+k > MaxSectionText {
+			out = append(out, MrkdwnSection(b.String()))
+			b.Reset()
+			n = 0
+		}
+		if n > 0 {
+			b.WriteByte('\n')
+			n++
+		}
+		b.WriteString(l)
+		n += k
+	}
+	if b.Len() > 0 {
+		out = append(out, MrkdwnSection(b.String()))
+	}
+	return out
+}
+
+// appendMore adds the "+N more" line of a table.
+func appendMore(lines []string, t tally.Table, one, many string) []string {
+	if more := t.More(); more > 0 {
+		lines = append(lines, "_… +"+thousands(more)+" more "+pluralWord(more, one, many)+" with "+plural(t.NotShown, "failure", "failures")+"_")
+	}
+	return lines
+}
+
+// slackDate writes t so that Slack shows it in the reader's time zone, with the configured
+// zone's text as the fallback. See https://docs.slack.dev/messaging/formatting-message-text#date-formatting.
+func slackDate(t time.Time, loc *time.Location) string {
+	return "<!date^" + strconv.FormatInt(t.Unix(), 10) + "^{date_short_pretty} {time}|" + EscapeMrkdwn(t.In(loc).Format(digestTimeLayout)) + ">"
+}
+
+// commandLink is the console link of a failed command, or "" when its region is not shaped like
+// one (the region becomes part of a host name).
+func commandLink(c tally.Command) string {
+	if !ValidRegion(c.Region) || c.CommandID == "" {
+		return ""
+	}
+	return CommandURL(c.Region, c.CommandID)
+}
+
+func docName(s string) string {
+	if s == "" {
+		return "(unnamed document)"
+	}
+	return s
+}
+
+// docChange is a document's change against the previous window: "▲ 20 vs previous", "new",
+// "▼ 3", "same", or "" when it is unknown.
+func docChange(d tally.Count, havePrevious bool) string {
+	if !havePrevious || !d.PreviousKnown {
+		return ""
+	}
+	switch c := d.Change(); {
+	case d.Previous == 0:
+		return "new: none in the previous window"
+	case c > 0:
+		return "▲ " + thousands(c) + " more than the previous window"
+	case c < 0:
+		return "▼ " + thousands(-c) + " fewer than the previous window"
+	}
+	return "same as the previous window"
+}
+
+// totalChange compares the total with the previous window's: "▲ 234 (+23%) on the previous 24h
+// (1,000)", "▼ 12 (−4%) on …", "same as the previous 24h (1,000)".
+func totalChange(cur, prev int, length string) string {
+	tail := "the previous " + length + " (" + thousands(prev) + ")"
+	c := cur - prev
+	switch {
+	case c == 0:
+		return "same as " + tail
+	case prev == 0:
+		return "▲ " + thousands(c) + " on " + tail
+	case c > 0:
+		return "▲ " + thousands(c) + " (+" + strconv.Itoa(c*100/prev) + "%) on " + tail
+	}
+	return "▼ " + thousands(-c) + " (−" + strconv.Itoa(-c*100/prev) + "%) on " + tail
+}
+
+// durationWords writes a window length: "24h", "7d", "90m".
+func durationWords(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	case d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return d.String()
+}
+
+// thousands writes n with comma separators: 1,234,567.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	if len(s) <= 3 {
+		if neg {
+			return "-" + s
+		}
+		return s
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	head := len(s) % 3
+	if head > 0 {
+		b.WriteString(s[:head])
+	}
+	for i := head; i < len(s); i += 3 {
+		if b.Len() > 0 && !(neg && b.Len() == 1) {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string { return thousands(n) + " " + pluralWord(n, one, many) }
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// DigestSubject is the email subject of a digest, e.g.
+// "[ssm] Run Command digest, Tue 5 May 2026: 1,234 failures (▲ 234)". One line, at most
+// MaxSubject runes.
+func DigestSubject(s *tally.Summary, opt DigestOptions) string {
+	var b strings.Builder
+	if opt.SubjectPrefix != "" {
+		b.WriteString(SingleLine(opt.SubjectPrefix, 60))
+		b.WriteByte(' ')
+	}
+	b.WriteString("Run Command digest, ")
+	b.WriteString(s.To.In(opt.loc()).Format("Mon 2 Jan 2006"))
+	b.WriteString(": ")
+	if s.Clear() {
+		b.WriteString("all clear")
+	} else {
+		b.WriteString(plural(s.Total, "failure", "failures"))
+		if p := s.Previous; p != nil && p.Total != s.Total {
+			b.WriteString(" (")
+			if s.Total > p.Total {
+				b.WriteString("▲ " + thousands(s.Total-p.Total))
+			} else {
+				b.WriteString("▼ " + thousands(p.Total-s.Total))
+			}
+			b.WriteByte(')')
+		}
+	}
+	return SingleLine(b.String(), MaxSubject)
+}
+
+// digestEmailData feeds the HTML template and the text body. Values are raw text (one line
+// each): html/template escapes them for HTML.
+type digestEmailData struct {
+	Subject, Title, Color, Window, Versus string
+	Statuses                              []digestRow
+	Documents                             []digestRow
+	DocumentsMore                         string
+	Instances                             []digestRow
+	InstancesMore                         string
+	Commands                              []digestCommandRow
+	CommandsMore                          string
+	Notes                                 []string
+	Clear                                 bool
+	HasChange                             bool
+}
+
+type digestCommandRow struct {
+	ID, URL, Document, Region, Failures, First string
+}
+
+// DigestEmail renders a digest summary as an email: subject, HTML body (inline styles) and a
+// plain-text alternative with the same content.
+func DigestEmail(s *tally.Summary, opt DigestOptions) (EmailMessage, error) {
+	f := newDigestFacts(s, opt)
+	loc := opt.loc()
+	d := digestEmailData{
+		Subject: DigestSubject(s, opt), Title: f.title, Color: f.color, Window: f.window,
+		Versus: f.versus, Statuses: f.statuses, Notes: f.notes, Clear: f.clear, HasChange: s.Previous != nil,
+	}
+	for _, c := range s.Documents.Top {
+		d.Documents = append(d.Documents, digestRow{Name: SingleLine(docName(c.Name), maxEmailValueRunes), Count: thousands(c.Count), Change: docChangeShort(c, s.Previous != nil)})
+	}
+	if more := s.Documents.More(); more > 0 {
+		d.DocumentsMore = "… +" + thousands(more) + " more " + pluralWord(more, "document", "documents") + " with " + plural(s.Documents.NotShown, "failure", "failures")
+	}
+	for _, c := range s.Instances.Top {
+		d.Instances = append(d.Instances, digestRow{Name: SingleLine(c.Name, maxIDRunes), Count: thousands(c.Count)})
+	}
+	if more := s.Instances.More(); more > 0 {
+		d.InstancesMore = "… +" + thousands(more) + " more " + pluralWord(more, "instance", "instances") + " with " + plural(s.Instances.NotShown, "failure", "failures")
+	}
+	for _, c := range s.Commands.Top {
+		d.Commands = append(d.Commands, digestCommandRow{
+			ID: SingleLine(c.CommandID, maxIDRunes), URL: commandLink(c), Document: SingleLine(docName(c.DocumentName), maxEmailValueRunes),
+			Region: SingleLine(c.Region, 40), Failures: thousands(c.Failures), First: c.First.In(loc).Format(digestTimeLayout),
+		})
+	}
+	if more := s.Commands.More(); more > 0 {
+		d.CommandsMore = "… +" + thousands(more) + " more " + pluralWord(more, "command", "commands")
+	}
+	var html bytes.Buffer
+	html.Grow(8192)
+	if err := digestHTML.Execute(&html, &d); err != nil {
+		return EmailMessage{}, err
+	}
+	return EmailMessage{Subject: d.Subject, HTML: html.String(), Text: digestText(&d)}, nil
+}
+
+// docChangeShort is the change column of the email's document table.
+func docChangeShort(d tally.Count, havePrevious bool) string {
+	if !havePrevious || !d.PreviousKnown {
+		return "?"
+	}
+	switch c := d.Change(); {
+	case d.Previous == 0:
+		return "new"
+	case c > 0:
+		return "▲ " + thousands(c)
+	case c < 0:
+		return "▼ " + thousands(-c)
+	}
+	return "="
+}
+
+// digestText is the plain-text alternative. Every value went through SingleLine, so none can
+// break the layout.
+func digestText(d *digestEmailData) string {
+	var b strings.Builder
+	b.Grow(4096)
+	line := func(parts ...string) {
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+		b.WriteByte('\n')
+	}
+	line(d.Title)
+	line()
+	line("Window:    ", d.Window)
+	if d.Versus != "" {
+		line("Change:    ", d.Versus)
+	}
+	if len(d.Statuses) > 0 {
+		b.WriteString("By status:")
+		for i, r := range d.Statuses {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(" " + r.Name + " " + r.Count)
+		}
+		b.WriteByte('\n')
+	}
+	if d.Clear {
+		line()
+		line("No Run Command failures in this window.")
+	}
+	if len(d.Documents) > 0 {
+		line()
+		line("Top documents (failures, change on the previous window):")
+		for i, r := range d.Documents {
+			ch := ""
+			if d.HasChange {
+				ch = "  (" + r.Change + ")"
+			}
+			line(pad(strconv.Itoa(i+1)+".", 4), pad(r.Count, 8), r.Name, ch)
+		}
+		if d.DocumentsMore != "" {
+			line("    ", d.DocumentsMore)
+		}
+	}
+	if len(d.Instances) > 0 {
+		line()
+		line("Top instances (failures):")
+		for i, r := range d.Instances {
+			line(pad(strconv.Itoa(i+1)+".", 4), pad(r.Count, 8), r.Name)
+		}
+		if d.InstancesMore != "" {
+			line("    ", d.InstancesMore)
+		}
+	}
+	if len(d.Commands) > 0 {
+		line()
+		line("Failed commands:")
+		for _, c := range d.Commands {
+			where := ""
+			if c.Region != "" {
+				where = " (" + c.Region + ")"
+			}
+			line("- ", c.ID, "  ", c.Document, where, ": ", c.Failures, " failed, first ", c.First)
+			if c.URL != "" {
+				line("  ", c.URL)
+			}
+		}
+		if d.CommandsMore != "" {
+			line("  ", d.CommandsMore)
+		}
+	}
+	if len(d.Notes) > 0 {
+		line()
+		for _, n := range d.Notes {
+			line("Note: ", n)
+		}
+	}
+	line()
+	line("-- ")
+	line("Sent by ssmnotify: a scheduled summary of AWS Systems Manager Run Command failures.")
+	return b.String()
+}
+
+func pad(s string, n int) string {
+	if k := utf8.RuneCountInString(s); k < n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s + " "
+}
+
+const digestCell = `padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;`
+
+var digestHTML = template.Must(template.New("digest.html").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Subject}}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f6f8fa;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f6f8fa;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style="max-width:640px;width:100%;background-color:#ffffff;border:1px solid #d0d7de;border-radius:6px;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:20px;color:#1f2328;">
+<tr><td style="background-color:{{.Color}};color:#ffffff;padding:16px 24px;border-radius:6px 6px 0 0;">
+<div style="font-size:12px;letter-spacing:1px;text-transform:uppercase;">AWS Systems Manager Run Command</div>
+<div style="font-size:20px;line-height:28px;font-weight:bold;">{{.Title}}</div>
+</td></tr>
+<tr><td style="padding:16px 24px 0 24px;">
+<div><span style="color:#59636e;">Window:</span> {{.Window}}</div>
+{{- if .Versus}}
+<div><span style="color:#59636e;">Change:</span> {{.Versus}}</div>
+{{- end}}
+{{- if .Statuses}}
+<div><span style="color:#59636e;">By status:</span>{{range $i, $s := .Statuses}}{{if $i}},{{end}} {{$s.Name}} <strong>{{$s.Count}}</strong>{{end}}</div>
+{{- end}}
+{{- if .Clear}}
+<p style="margin:16px 0 0 0;">No Run Command failures in this window.</p>
+{{- end}}
+</td></tr>
+{{- if .Documents}}
+<tr><td style="padding:16px 24px 0 24px;">
+<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">Top documents</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+<tr><th align="left" style="` + digestCell + `color:#59636e;font-weight:normal;">Document</th><th align="right" style="` + digestCell + `color:#59636e;font-weight:normal;">Failures</th>{{if .HasChange}}<th align="right" style="` + digestCell + `color:#59636e;font-weight:normal;">vs previous</th>{{end}}</tr>
+{{- range .Documents}}
+<tr><td style="` + digestCell + `overflow-wrap:anywhere;">{{.Name}}</td><td align="right" style="` + digestCell + `">{{.Count}}</td>{{if $.HasChange}}<td align="right" style="` + digestCell + `white-space:nowrap;">{{.Change}}</td>{{end}}</tr>
+{{- end}}
+</table>
+{{- if .DocumentsMore}}
+<div style="color:#59636e;font-size:12px;padding-top:4px;">{{.DocumentsMore}}</div>
+{{- end}}
+</td></tr>
+{{- end}}
+{{- if .Instances}}
+<tr><td style="padding:16px 24px 0 24px;">
+<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">Top instances</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{{- range .Instances}}
+<tr><td style="` + digestCell + `font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;overflow-wrap:anywhere;">{{.Name}}</td><td align="right" style="` + digestCell + `">{{.Count}}</td></tr>
+{{- end}}
+</table>
+{{- if .InstancesMore}}
+<div style="color:#59636e;font-size:12px;padding-top:4px;">{{.InstancesMore}}</div>
+{{- end}}
+</td></tr>
+{{- end}}
+{{- if .Commands}}
+<tr><td style="padding:16px 24px 0 24px;">
+<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">Failed commands</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{{- range .Commands}}
+<tr><td style="` + digestCell + `overflow-wrap:anywhere;">{{if .URL}}<a href="{{.URL}}" style="color:#0969da;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.ID}}</a>{{else}}<code style="font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.ID}}</code>{{end}}<br><span style="color:#59636e;font-size:12px;">{{.Document}}{{if .Region}} · {{.Region}}{{end}} · first {{.First}}</span></td><td align="right" valign="top" style="` + digestCell + `white-space:nowrap;">{{.Failures}} failed</td></tr>
+{{- end}}
+</table>
+{{- if .CommandsMore}}
+<div style="color:#59636e;font-size:12px;padding-top:4px;">{{.CommandsMore}}</div>
+{{- end}}
+</td></tr>
+{{- end}}
+{{- range .Notes}}
+<tr><td style="padding:12px 24px 0 24px;color:#59636e;font-size:12px;">{{.}}</td></tr>
+{{- end}}
+<tr><td style="padding:16px 24px 12px 24px;"></td></tr>
+<tr><td style="padding:12px 24px;border-top:1px solid #eaeef2;color:#59636e;font-size:12px;">Sent by ssmnotify: a scheduled summary of AWS Systems Manager Run Command failures.</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+`))
