@@ -39,6 +39,8 @@ func (d Decision) Delivered() bool { return len(d.Deliveries) > 0 }
 type Delivery struct {
 	Route       string
 	Destination *Destination
+	// Enrich is the route's enrichment settings, or nil when the alert is not enriched.
+	Enrich *Enrich
 }
 
 // hold records a matching route that did not deliver, for the decision's reason.
@@ -103,7 +105,7 @@ func (s *Set) Decide(n *payload.Notification, now time.Time) Decision {
 						// Room for a continue route and a catch-all in one allocation.
 						d.Deliveries = make([]Delivery, 0, max(len(r.To), 4))
 					}
-					d.Deliveries = append(d.Deliveries, Delivery{Route: r.Name, Destination: dest})
+					d.Deliveries = append(d.Deliveries, Delivery{Route: r.Name, Destination: dest, Enrich: r.Enrich})
 				}
 			}
 		}

@@ -626,9 +626,10 @@ type routeDefaults struct {
 	notifyFor kindSet
 	to        []*Destination
 	mutes     []*MuteWindow
+	enrich    *Enrich
 }
 
-var defaultsKeys = []string{"notify_on", "notify_for", "to", "mute_windows"}
+var defaultsKeys = []string{"notify_on", "notify_for", "to", "mute_windows", "enrich"}
 
 func (d *decoder) defaults(n *yaml.Node, s *Set, windows map[string]*MuteWindow, def *routeDefaults) {
 	f := d.fields(n, "defaults", defaultsKeys...)
@@ -644,10 +645,13 @@ func (d *decoder) defaults(n *yaml.Node, s *Set, windows map[string]*MuteWindow,
 	if v, ok := f["mute_windows"]; ok {
 		def.mutes = d.windowRefs(v, windows, "defaults mute_windows")
 	}
+	if v, ok := f["enrich"]; ok {
+		def.enrich = d.enrich(v, nil, "defaults enrich")
+	}
 }
 
 var (
-	routeKeys = []string{"name", "match", "notify_on", "notify_for", "to", "continue", "mute_windows"}
+	routeKeys = []string{"name", "match", "notify_on", "notify_for", "to", "continue", "mute_windows", "enrich"}
 	matchKeys = []string{"document", "instance", "status", "kind", "account", "region"}
 )
 
@@ -664,7 +668,7 @@ func (d *decoder) routes(n *yaml.Node, s *Set, windows map[string]*MuteWindow, d
 		}
 		name, ok := d.name(f, item, "route", seen)
 		what := "route " + strconv.Quote(name)
-		r := &Route{Name: name, Line: item.Line, notifyOn: def.notifyOn, notifyFor: def.notifyFor, To: def.to, MuteWindows: def.mutes}
+		r := &Route{Name: name, Line: item.Line, notifyOn: def.notifyOn, notifyFor: def.notifyFor, To: def.to, MuteWindows: def.mutes, Enrich: def.enrich}
 		if v, has := f["match"]; has {
 			r.match = d.matcher(v, what+" match")
 		}
@@ -687,6 +691,9 @@ func (d *decoder) routes(n *yaml.Node, s *Set, windows map[string]*MuteWindow, d
 			if rv := resolve(v); rv.Kind != yaml.SequenceNode || len(rv.Content) > 0 {
 				r.MuteWindows = d.windowRefs(v, windows, what+" mute_windows")
 			}
+		}
+		if v, has := f["enrich"]; has {
+			r.Enrich = d.enrich(v, def.enrich, what+" enrich")
 		}
 		if ok {
 			s.routes = append(s.routes, r)

@@ -85,6 +85,9 @@ type Route struct {
 	To []*Destination
 	// MuteWindows is the route's mute windows (inherited from defaults when not set).
 	MuteWindows []*MuteWindow
+	// Enrich is the route's enrichment settings (inherited from defaults when not set), or nil
+	// when its alerts are not enriched.
+	Enrich *Enrich
 	// Line is where the route starts in the file.
 	Line int
 
