@@ -38,11 +38,13 @@ func main() {
 	if err != nil {
 		lambdainit.Fail("ConfigError", err)
 	}
+	live := setup.Deliverer(awsCfg, env, log)
 	h := &router.Handler{
 		Rules:   set,
 		Store:   store,
-		Deliver: setup.Deliverer(awsCfg, env, log),
+		Deliver: live,
 		Park:    setup.Parker(awsCfg, env, log),
+		Threads: setup.Threads(awsCfg, env, store, live, time.Now, log),
 		Now:     time.Now,
 		Logger:  log,
 		Metrics: os.Stdout,

@@ -13,6 +13,9 @@ const (
 	// DeadLetterQueueURL is the SQS queue where permanently failed notifications are kept for an
 	// operator to inspect and replay.
 	DeadLetterQueueURL = "SSMNOTIFY_DLQ_URL"
+	// RenderQueueURL is the SQS queue of delayed "render this command's message" requests that
+	// keep one evolving Slack message per command (the router consumes it too).
+	RenderQueueURL = "SSMNOTIFY_RENDER_QUEUE_URL"
 	// DynamoDBEndpoint overrides the DynamoDB endpoint (dynalite, DynamoDB Local).
 	DynamoDBEndpoint = "DYNAMODB_ENDPOINT"
 	// SESEndpoint overrides the SES endpoint (aws-ses-v2-local).

@@ -55,7 +55,7 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 			}
 			return wh.Post(ctx, msg)
 		}
-		bot, err := l.botClient(ctx)
+		bot, err := l.Bot(ctx)
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,8 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 	return notify.Permanent("deliver to "+dest.Name, fmt.Errorf("destination type %q has no transport", dest.Type))
 }
 
-func (l *Live) botClient(ctx context.Context) (*slack.Client, error) {
+// Bot returns the bot-token Slack client, created on first use from the secret.
+func (l *Live) Bot(ctx context.Context) (*slack.Client, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.bot != nil {

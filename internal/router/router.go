@@ -22,6 +22,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/state"
+	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
 
 // Deliverer sends one notification to one destination. Its errors are classified with
@@ -126,6 +127,10 @@ type Handler struct {
 	// DefaultLease bounds a claim when the context has no deadline (the CLI); Lambda's context
 	// always has one, and the lease ends there.
 	DefaultLease time.Duration
+	// Threads, when set, keeps one evolving message per command for bot-mode Slack
+	// destinations (parent, updates, batched failure replies) instead of a post per
+	// notification. Webhook and email destinations are unaffected.
+	Threads *thread.Threads
 }
 
 // Handle is the Lambda entry point. SQS batches get a partial batch response naming only the
@@ -190,6 +195,9 @@ func (h *Handler) Process(ctx context.Context, raw []byte) (*Report, error) {
 			_ = m.Flush(h.Metrics, h.now())
 		}
 	}()
+	if reqs, ids, ok := renderRequests(raw); ok {
+		return h.processRenders(ctx, reqs, ids, m), nil
+	}
 	ns, bad := payload.Decode(raw)
 	rep := &Report{}
 	if len(ns) > 0 {
@@ -221,16 +229,18 @@ func (h *Handler) Process(ctx context.Context, raw []byte) (*Report, error) {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return ns[order[a]].EventTime.Before(ns[order[b]].EventTime) })
+	work := &threadWork{byKey: map[threadKey]*threadJob{}}
 	for _, i := range order {
-		rep.Results = append(rep.Results, h.route(ctx, raw, &ns[i], m, log)...)
+		rep.Results = append(rep.Results, h.route(ctx, raw, &ns[i], m, log, work, len(rep.Results))...)
 	}
+	h.runThreads(ctx, raw, rep, work, m, log)
 	log.LogAttrs(ctx, slog.LevelDebug, "event done", slog.String("source", string(rep.Source)), slog.Int("results", len(rep.Results)),
 		slog.Duration("duration", h.now().Sub(start)))
 	return rep, nil
 }
 
 // route handles one notification: guard, decide, then deliver to each destination.
-func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification, m *metrics.Recorder, log *slog.Logger) []Result {
+func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification, m *metrics.Recorder, log *slog.Logger, work *threadWork, offset int) []Result {
 	start := h.now()
 	base := Result{Record: n.Record, RecordID: n.RecordID, Notification: n}
 	emit := func(r Result, level slog.Level) Result {
@@ -265,6 +275,10 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 		return []Result{emit(r, slog.LevelInfo)}
 	}
 
+	// The command's evolving messages follow every status change, delivered or not.
+	if h.Threads != nil {
+		work.touch(n, obs.Verdict == state.Duplicate)
+	}
 	d := h.Rules.Decide(n, h.now())
 	if !d.Delivered() {
 		r := base
@@ -278,17 +292,15 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 	for _, dl := range d.Deliveries {
 		r := base
 		r.Route, r.Destination = dl.Route, dl.Destination.Name
-		r.Outcome, r.Reason = h.deliver(ctx, raw, n, dl, lease)
-		switch r.Outcome {
-		case Delivered:
-			m.Add("Delivered", 1, metrics.Dimension{Name: "DestinationType", Value: string(dl.Destination.Type)})
-		case Duplicate:
-			m.Add("Duplicate", 1)
-		case Retryable, InProgress:
-			m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "retryable"})
-		case Permanent:
-			m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "permanent"})
+		if h.threaded(dl.Destination) {
+			// Rendered once per command after the batch: see runThreads.
+			r.Outcome, r.Reason = Delivered, "pending"
+			work.add(n, dl.Destination, obs.Verdict == state.Duplicate, offset+len(out))
+			out = append(out, r)
+			continue
 		}
+		r.Outcome, r.Reason = h.deliver(ctx, raw, n, dl, lease)
+		h.count(m, r, dl.Destination.Type)
 		level := slog.LevelInfo
 		if r.Outcome == Retryable || r.Outcome == Permanent {
 			level = slog.LevelError

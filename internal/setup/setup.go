@@ -5,11 +5,14 @@ package setup
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -23,7 +26,9 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/secrets"
+	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
+	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
 
 // Getenv reads one environment variable (os.Getenv, or a map in tests).
@@ -81,6 +86,31 @@ func Parker(cfg aws.Config, env Getenv, log *slog.Logger) router.Parker {
 		return noQueue{}
 	}
 	return &deadletter.Queue{Client: sqs.NewFromConfig(cfg), URL: u}
+}
+
+// Threads keeps one evolving message per command for bot-mode Slack destinations. It needs the
+// render queue ($SSMNOTIFY_RENDER_QUEUE_URL) for the trailing renders that make the message end
+// exact; without it nil is returned and every notification is posted on its own.
+func Threads(cfg aws.Config, env Getenv, store state.Store, live *deliver.Live, now func() time.Time, log *slog.Logger) *thread.Threads {
+	u := env(appenv.RenderQueueURL)
+	if u == "" {
+		log.Warn("no render queue configured: Slack bot destinations get one message per notification", "env", appenv.RenderQueueURL)
+		return nil
+	}
+	return &thread.Threads{
+		Store:    store,
+		Schedule: &thread.SQSScheduler{Client: sqs.NewFromConfig(cfg), URL: u, Now: now},
+		Now:      now,
+		Token:    token(),
+		Slack:    func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) },
+	}
+}
+
+// token identifies this execution environment as a render-lease holder.
+func token() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 type noQueue struct{}

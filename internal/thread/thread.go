@@ -1,0 +1,369 @@
+// Package thread keeps one evolving Slack message per command and channel: the first
+// notification posts the parent, later changes update it in place, failures go as batched thread
+// replies, and a terminal state may be broadcast. However many notifications arrive, Slack sees
+// at most one call per MinInterval per command and channel, and the parent always ends showing
+// the exact final counts.
+//
+// Everything the message shows is derived from the state store's roll-up (the ordering guard's
+// per-instance latest statuses), so it is exact and never moves backwards. Concurrent router
+// invocations coordinate through the store's compare-and-swap message record: one holds a short
+// render lease and renders; the others make sure a render is scheduled (a delayed message, in
+// AWS an SQS message with DelaySeconds) rather than sleeping in Lambda. Rendering is a "tick":
+// read the record, take the lease, read the roll-up, make at most one Slack call, write back.
+package thread
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/render"
+	"github.com/ssmnotify/ssmnotify/internal/state"
+)
+
+// Request asks for the message of one command in one channel to be brought up to date. It is
+// also the body of a scheduled render.
+type Request struct {
+	CommandID   string `json:"commandId"`
+	Destination string `json:"destination"`
+	Channel     string `json:"channel"`
+	Region      string `json:"region,omitempty"`
+	Account     string `json:"account,omitempty"`
+	// Broadcast posts the terminal state as a reply_broadcast (the destination's
+	// broadcast_terminal).
+	Broadcast bool `json:"broadcast,omitempty"`
+	// Mentions are the destination's per-status mentions (trusted config text).
+	Mentions map[payload.Status]string `json:"mentions,omitempty"`
+}
+
+// Scheduler delivers a Request back to the router at (or soon after) a time: the trailing
+// render that guarantees the final state is shown.
+type Scheduler interface {
+	Schedule(ctx context.Context, r Request, at time.Time) error
+}
+
+// Poster is the part of the Slack bot client a thread needs.
+type Poster interface {
+	Post(ctx context.Context, channel string, msg render.SlackMessage, p slack.PostOptions) (string, error)
+	Update(ctx context.Context, channel, ts string, msg render.SlackMessage) error
+}
+
+// Threads renders commands' messages.
+type Threads struct {
+	Store state.Store
+	// Slack returns the bot client (the token is fetched once, on first use).
+	Slack    func(ctx context.Context) (Poster, error)
+	Schedule Scheduler
+	Now      func() time.Time
+	// MinInterval is the least time between two Slack calls for one command and channel
+	// (default 1 s, Slack's posting rate per channel).
+	MinInterval time.Duration
+	// Lease bounds a render (default 20 s): a renderer that dies frees the message after it.
+	Lease time.Duration
+	// Token identifies this process as a lease holder.
+	Token string
+}
+
+// Outcome says what a tick did.
+type Outcome string
+
+// Outcomes of Tick.
+const (
+	Posted    Outcome = "posted_parent"
+	Replied   Outcome = "replied"
+	Updated   Outcome = "updated"
+	Broadcast Outcome = "broadcast"
+	Unchanged Outcome = "unchanged"
+	Scheduled Outcome = "scheduled" // someone else renders, or too soon: a render is scheduled
+)
+
+// record is what the message record's opaque Rendered field holds.
+type record struct {
+	// FP is the fingerprint of what the parent shows.
+	FP string `json:"fp,omitempty"`
+	// Replied lists the failed instances already announced in a thread reply.
+	Replied []string `json:"replied,omitempty"`
+	// Final is set once the terminal state was posted.
+	Final bool `json:"final,omitempty"`
+	// Next is when a scheduled render is due; while it is in the future no other is scheduled.
+	Next time.Time `json:"next,omitzero"`
+}
+
+func decodeRecord(s string) record {
+	var r record
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &r)
+	}
+	return r
+}
+
+func (r record) encode() string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+func (t *Threads) interval() time.Duration {
+	if t.MinInterval > 0 {
+		return t.MinInterval
+	}
+	return time.Second
+}
+
+func (t *Threads) lease() time.Duration {
+	if t.Lease > 0 {
+		return t.Lease
+	}
+	return 20 * time.Second
+}
+
+const maxAttempts = 6
+
+// Tick brings the message of req's command in req's channel one step closer to the current
+// state: at most one Slack call. When more remains to show, or the message is busy or was just
+// changed, it schedules another tick instead of waiting.
+func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
+	key := state.MessageKey{CommandID: req.CommandID, Channel: req.Channel}
+	now := t.Now()
+	var held state.Message
+	for attempt := 0; ; attempt++ {
+		if attempt == maxAttempts {
+			return "", state.Unavailable(fmt.Errorf("message %s/%s: too many concurrent writers", req.CommandID, req.Channel))
+		}
+		m, err := t.Store.Message(ctx, key, now)
+		if err != nil {
+			return "", fmt.Errorf("read message record: %w", err)
+		}
+		m.Key = key
+		rec := decodeRecord(m.Rendered)
+		busy := m.Holder != "" && m.Holder != t.Token && m.HeldUntil.After(now)
+		tooSoon := !m.RenderedAt.IsZero() && now.Before(m.RenderedAt.Add(t.interval()))
+		if busy || tooSoon {
+			at := now.Add(t.interval())
+			if tooSoon {
+				at = m.RenderedAt.Add(t.interval())
+			}
+			done, err := t.ensureScheduled(ctx, req, m, rec, at, now)
+			if err != nil {
+				return "", err
+			}
+			if done {
+				return Scheduled, nil
+			}
+			continue
+		}
+		m.Holder, m.HeldUntil = t.Token, now.Add(t.lease())
+		stored, ok, err := t.Store.PutMessage(ctx, m, now)
+		if err != nil {
+			return "", fmt.Errorf("take render lease: %w", err)
+		}
+		if ok {
+			held = stored
+			break
+		}
+	}
+
+	out, rec, ts, callErr := t.render(ctx, req, held, now)
+	// Write back what was done (even after a failed call: the lease must be freed), merging with
+	// whatever others wrote meanwhile (they can only have scheduled a render).
+	for attempt := 0; ; attempt++ {
+		if attempt == maxAttempts {
+			return out, state.Unavailable(errors.New("write message record: too many concurrent writers"))
+		}
+		cur, err := t.Store.Message(ctx, key, now)
+		if err != nil {
+			return out, fmt.Errorf("read message record: %w", err)
+		}
+		cur.Key = key
+		if cur.Holder != t.Token {
+			// Our lease passed and another renderer took over: it owns the record now.
+			return out, callErr
+		}
+		merged := rec
+		if other := decodeRecord(cur.Rendered); other.Next.After(merged.Next) {
+			merged.Next = other.Next
+		}
+		cur.Holder, cur.HeldUntil = "", time.Time{}
+		if ts != "" {
+			cur.TS = ts
+		}
+		if out != Unchanged && callErr == nil {
+			cur.RenderedAt = now
+		}
+		// Anything left to show gets a tick of its own.
+		more := callErr == nil && out != Unchanged
+		if more && !merged.Next.After(now) {
+			merged.Next = now.Add(t.interval())
+		} else if !more && !merged.Next.After(now) {
+			merged.Next = time.Time{}
+			more = false
+		}
+		cur.Rendered = merged.encode()
+		if _, ok, err := t.Store.PutMessage(ctx, cur, now); err != nil {
+			return out, fmt.Errorf("write message record: %w", err)
+		} else if !ok {
+			continue
+		}
+		if more && merged.Next.Equal(now.Add(t.interval())) {
+			// A call was made: check again after the interval whether the state moved on.
+			if err := t.Schedule.Schedule(ctx, req, merged.Next); err != nil {
+				return out, fmt.Errorf("schedule the next render: %w", err)
+			}
+		}
+		return out, callErr
+	}
+}
+
+// ensureScheduled makes sure a render of req is due at or before at. It reports done=false when
+// it lost a race on the record and the caller should look again.
+func (t *Threads) ensureScheduled(ctx context.Context, req Request, m state.Message, rec record, at, now time.Time) (bool, error) {
+	if rec.Next.After(now) && !rec.Next.After(at.Add(t.interval())) {
+		return true, nil // one is already due soon enough
+	}
+	rec.Next = at
+	m.Rendered = rec.encode()
+	if m.Version == 0 {
+		// No record yet: nothing was posted, and someone holds no lease. Render now instead.
+		return false, nil
+	}
+	if _, ok, err := t.Store.PutMessage(ctx, m, now); err != nil {
+		return false, fmt.Errorf("mark render scheduled: %w", err)
+	} else if !ok {
+		return false, nil
+	}
+	if err := t.Schedule.Schedule(ctx, req, at); err != nil {
+		return false, fmt.Errorf("schedule a render: %w", err)
+	}
+	return true, nil
+}
+
+// render reads the roll-up and makes at most one Slack call. held is the record with our lease.
+// It returns what it did, the updated record, and the parent's ts (new when it posted it).
+func (t *Threads) render(ctx context.Context, req Request, held state.Message, now time.Time) (Outcome, record, string, error) {
+	rec := decodeRecord(held.Rendered)
+	rec.Next = time.Time{}
+	ts := held.TS
+	roll, err := t.Store.Rollup(ctx, req.CommandID, now)
+	if err != nil {
+		return "", rec, ts, fmt.Errorf("read roll-up: %w", err)
+	}
+	v := View(roll, req)
+	fp := v.Fingerprint()
+	api, err := t.Slack(ctx)
+	if err != nil {
+		return "", rec, ts, err
+	}
+	fresh := newFailures(roll.Failed, rec.Replied)
+	switch {
+	case ts == "":
+		posted, err := api.Post(ctx, req.Channel, render.Parent(v), slack.PostOptions{})
+		if err != nil {
+			return "", rec, ts, err
+		}
+		rec.FP = fp
+		// The parent lists the failed instances already; replies announce later ones.
+		rec.Replied = append(rec.Replied[:0], roll.Failed...)
+		return Posted, rec, posted, nil
+	case len(fresh) > 0:
+		mention := req.Mentions[payload.StatusFailed]
+		if _, err := api.Post(ctx, req.Channel, render.FailureReply(v, fresh, mention), slack.PostOptions{ThreadTS: ts}); err != nil {
+			return "", rec, ts, err
+		}
+		rec.Replied = append(rec.Replied, fresh...)
+		return Replied, rec, ts, nil
+	case fp != rec.FP:
+		if err := api.Update(ctx, req.Channel, ts, render.Parent(v)); err != nil {
+			return "", rec, ts, err
+		}
+		rec.FP = fp
+		return Updated, rec, ts, nil
+	case req.Broadcast && !rec.Final && finished(roll):
+		if _, err := api.Post(ctx, req.Channel, render.FinalReply(v), slack.PostOptions{ThreadTS: ts, Broadcast: true}); err != nil {
+			return "", rec, ts, err
+		}
+		rec.Final = true
+		return Broadcast, rec, ts, nil
+	}
+	return Unchanged, rec, ts, nil
+}
+
+func newFailures(failed, replied []string) []string {
+	var out []string
+	for _, f := range failed {
+		if !slices.Contains(replied, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// finished reports whether the command reached a terminal state: its summary says so, or every
+// targeted instance has a terminal status.
+func finished(r state.Rollup) bool {
+	if r.Command != nil && r.Command.Status.Terminal() {
+		return true
+	}
+	if r.Targets == 0 || r.Invocations < r.Targets {
+		return false
+	}
+	for s, n := range r.Counts {
+		if n > 0 && !s.Terminal() {
+			return false
+		}
+	}
+	return true
+}
+
+// View derives what the message shows from a roll-up.
+func View(r state.Rollup, req Request) render.CommandView {
+	v := render.CommandView{
+		CommandID: req.CommandID, Document: r.DocumentName, Region: req.Region, Account: req.Account,
+		Targets: r.Targets, Counts: r.Counts, Failed: r.Failed, FailedTotal: r.FailedTotal,
+		Started: r.RequestedAt, Updated: r.LastEvent,
+	}
+	if v.Started.IsZero() {
+		v.Started = r.FirstEvent
+	}
+	if v.Targets < r.Invocations {
+		v.Targets = r.Invocations
+	}
+	v.Status = overall(r)
+	v.Mention = req.Mentions[v.Status]
+	return v
+}
+
+// overall is the command's status: its summary's when known, else what its instances add up to.
+func overall(r state.Rollup) payload.Status {
+	if r.Command != nil && (r.Command.Status.Terminal() || r.Invocations == 0) {
+		return r.Command.Status
+	}
+	inProgress := r.Invocations < r.Targets
+	failed := false
+	for s, n := range r.Counts {
+		if n == 0 {
+			continue
+		}
+		if !s.Terminal() {
+			inProgress = true
+		}
+		if s.Failure() {
+			failed = true
+		}
+	}
+	switch {
+	case inProgress:
+		return payload.StatusInProgress
+	case failed:
+		return payload.StatusFailed
+	case r.Invocations > 0:
+		return payload.StatusSuccess
+	}
+	if r.Command != nil {
+		return r.Command.Status
+	}
+	return payload.StatusInProgress
+}
