@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/router"
+	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
 
 // demoNow is the demo's clock: the afternoon of the sample events' day, so the output is the
@@ -71,6 +73,20 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 			for _, r := range rep.Results {
 				counts[r.Outcome]++
 			}
+			// Samples arrive a few seconds apart, and scheduled renders run when due.
+			env.clock.advanceTo(env.clock.now().Add(3 * time.Second))
+			for _, rep := range dueRenders(ctx, env) {
+				printReport(stdout, "(render queue)", rep)
+				for _, r := range rep.Results {
+					counts[r.Outcome]++
+				}
+			}
+		}
+		for _, rep := range env.drainRenders(ctx) {
+			printReport(stdout, "(render queue)", rep)
+			for _, r := range rep.Results {
+				counts[r.Outcome]++
+			}
 		}
 		fmt.Fprintf(stdout, "   %s\n", summarize(counts))
 		return true
@@ -93,6 +109,19 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "== written under %s/: router/ (%d files: Slack request bodies, emails as .html/.txt/.headers.txt), dead-letter/ (what an operator would find and replay)\n",
 		*out, len(env.preview.Paths))
 	return 0
+}
+
+// dueRenders runs the renders due now.
+func dueRenders(ctx context.Context, env *invokeEnv) []*router.Report {
+	due := env.renders.Due(env.clock.now())
+	if len(due) == 0 {
+		return nil
+	}
+	rep, err := env.handler.Process(ctx, thread.Event(due))
+	if err != nil {
+		return nil
+	}
+	return []*router.Report{rep}
 }
 
 // sampleFiles lists the .json files of dir and dir/bad, in order, as paths relative to dir.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +22,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/setup"
 	"github.com/ssmnotify/ssmnotify/internal/state/memory"
+	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
 
 // invokeFlags are the flags `invoke` shares between its functions.
@@ -82,6 +84,10 @@ func runInvoke(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	printReport(stdout, "", rep)
+	// Renders the handler scheduled (the render queue's job in AWS).
+	for _, r := range env.drainRenders(ctx) {
+		printReport(stdout, "(render queue)", r)
+	}
 	if retry := rep.Retry(); len(retry) > 0 {
 		fmt.Fprintf(stdout, "→ Lambda would retry %d deliveries\n", len(retry))
 		return 1
@@ -93,6 +99,58 @@ func runInvoke(args []string, stdout, stderr io.Writer) int {
 type invokeEnv struct {
 	handler *router.Handler
 	preview *deliver.Preview // nil when delivering live
+	clock   *localClock
+	renders *thread.Memory
+}
+
+// localClock is the CLI's clock: real time, or a fixed start (--now) that the demo moves on.
+type localClock struct {
+	mu    sync.Mutex
+	fixed bool
+	t     time.Time
+}
+
+func (c *localClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fixed {
+		return time.Now()
+	}
+	return c.t
+}
+
+// advanceTo moves a fixed clock to t (never backwards); a real clock waits until t.
+func (c *localClock) advanceTo(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fixed {
+		if t.After(c.t) {
+			c.t = t
+		}
+		return
+	}
+	time.Sleep(time.Until(t))
+}
+
+// drainRenders runs the scheduled renders until none is left, moving the clock to each.
+func (e *invokeEnv) drainRenders(ctx context.Context) []*router.Report {
+	var reps []*router.Report
+	for range 100 {
+		next, ok := e.renders.Next()
+		if !ok {
+			break
+		}
+		e.clock.advanceTo(next)
+		due := e.renders.Due(e.clock.now())
+		if len(due) == 0 {
+			continue
+		}
+		rep, err := e.handler.Process(ctx, thread.Event(due))
+		if err == nil {
+			reps = append(reps, rep)
+		}
+	}
+	return reps
 }
 
 func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
@@ -103,20 +161,21 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 			return nil, err
 		}
 	}
-	now := time.Now
+	clock := &localClock{}
 	if f.now != "" {
 		t, err := time.Parse(time.RFC3339, f.now)
 		if err != nil {
 			return nil, fmt.Errorf("--now: %w", err)
 		}
-		now = func() time.Time { return t }
+		clock.fixed, clock.t = true, t
 	}
+	now := clock.now
 	logOut := io.Discard
 	if f.verbose {
 		logOut = stderr
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	env := &invokeEnv{}
+	env := &invokeEnv{clock: clock, renders: &thread.Memory{}}
 	h := &router.Handler{Rules: set, Now: now, Logger: log, Park: &deadletter.Dir{Path: filepath.Join(f.out, "dead-letter")}}
 	if f.verbose {
 		h.Metrics = stderr
@@ -148,11 +207,16 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		}
 		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
+		h.Threads = &thread.Threads{Store: h.Store, Schedule: env.renders, Now: now, Token: "local",
+			Slack: func(context.Context) (thread.Poster, error) { return env.preview, nil }}
 	case "live":
 		if awsCfg == nil {
 			return nil, fmt.Errorf("--deliver live: no AWS config")
 		}
-		h.Deliver = setup.Deliverer(*awsCfg, getenv, log)
+		live := setup.Deliverer(*awsCfg, getenv, log)
+		h.Deliver = live
+		h.Threads = &thread.Threads{Store: h.Store, Schedule: env.renders, Now: now, Token: "local",
+			Slack: func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) }}
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
 	}
@@ -171,6 +235,30 @@ func awsConfigOrNil(need bool) *aws.Config {
 	return &cfg
 }
 
+// threadWords says what a command's evolving message did.
+func threadWords(o thread.Outcome, dest string) string {
+	switch o {
+	case thread.Posted:
+		return "posted the command's message in " + dest
+	case thread.Replied:
+		return "replied in the command's thread in " + dest
+	case thread.Updated:
+		return "updated the command's message in " + dest
+	case thread.Broadcast:
+		return "broadcast the command's final state in " + dest
+	case thread.Scheduled:
+		return "shown in the command's message in " + dest + " at the next render (at most one Slack call a second)"
+	}
+	return "the command's message in " + dest + " already shows it"
+}
+
+func shortID(id string) string {
+	if i := strings.IndexByte(id, '-'); i > 0 {
+		return id[:i]
+	}
+	return id
+}
+
 // printReport writes one line per result: what happened to each notification at each
 // destination, or why it went nowhere.
 func printReport(w io.Writer, label string, rep *router.Report) {
@@ -183,19 +271,29 @@ func printReport(w io.Writer, label string, rep *router.Report) {
 			}
 			who = fmt.Sprintf("%s %-19s %-10s", n.ShortCommandID(), target, n.Status)
 		}
+		if r.Notification == nil && r.CommandID != "" {
+			if r.Outcome == router.Unchanged {
+				continue // a scheduled render with nothing to do
+			}
+			who = fmt.Sprintf("%s %-30s", shortID(r.CommandID), "command message")
+		}
 		var what string
-		switch r.Outcome {
-		case router.Delivered:
+		switch {
+		case r.Thread != "" && (r.Outcome == router.Delivered || r.Outcome == router.Unchanged):
+			what = threadWords(r.Thread, r.Destination)
+		case r.Thread != "" && r.Outcome == router.Duplicate:
+			what = "duplicate: the command's message in " + r.Destination + " already shows it"
+		case r.Outcome == router.Delivered:
 			what = "delivered to " + r.Destination + " (route " + r.Route + ")"
-		case router.Duplicate:
+		case r.Outcome == router.Duplicate:
 			what = "duplicate: " + r.Destination + " already has it"
-		case router.Stale:
+		case r.Outcome == router.Stale:
 			what = "stale: " + r.Reason
-		case router.BadInput:
+		case r.Outcome == router.BadInput:
 			what = "bad input: " + strings.TrimSpace(r.Reason) + " (parked)"
-		case router.Permanent:
+		case r.Outcome == router.Permanent:
 			what = "NOT delivered to " + r.Destination + ", parked: " + r.Reason
-		case router.Retryable, router.InProgress:
+		case r.Outcome == router.Retryable, r.Outcome == router.InProgress:
 			what = "to retry (" + r.Destination + "): " + r.Reason
 		default:
 			what = string(r.Outcome) + ": " + r.Reason

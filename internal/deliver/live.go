@@ -128,6 +128,7 @@ type Preview struct {
 	mu     sync.Mutex
 	// Paths lists every file written, in order.
 	Paths []string
+	ts    int
 }
 
 var _ router.Deliverer = (*Preview)(nil)
@@ -141,5 +142,38 @@ func (p *Preview) Deliver(_ context.Context, d rules.Delivery, n *payload.Notifi
 	if err != nil {
 		return notify.Permanent("preview "+d.Destination.Name, err)
 	}
+	return nil
+}
+
+// updateRequest is the JSON body of a chat.update call.
+type updateRequest struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+	render.SlackMessage
+}
+
+// Post writes the chat.postMessage a command's evolving message would make, and returns a
+// made-up ts so later calls can thread under it (Preview is a thread.Poster).
+func (p *Preview) Post(_ context.Context, channel string, msg render.SlackMessage, o slack.PostOptions) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	path, err := p.Writer.SlackCall(channel, "chat.postMessage", render.PostMessageRequest{Channel: channel, SlackMessage: msg, ThreadTS: o.ThreadTS, ReplyBroadcast: o.Broadcast})
+	if err != nil {
+		return "", notify.Permanent("preview", err)
+	}
+	p.Paths = append(p.Paths, path)
+	p.ts++
+	return fmt.Sprintf("1777888800.%06d", p.ts), nil
+}
+
+// Update writes the chat.update a command's evolving message would make.
+func (p *Preview) Update(_ context.Context, channel, ts string, msg render.SlackMessage) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	path, err := p.Writer.SlackCall(channel, "chat.update", updateRequest{Channel: channel, TS: ts, SlackMessage: msg})
+	if err != nil {
+		return notify.Permanent("preview", err)
+	}
+	p.Paths = append(p.Paths, path)
 	return nil
 }

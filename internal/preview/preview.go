@@ -162,3 +162,15 @@ func fileSafe(s string) string {
 	}
 	return out
 }
+
+// SlackCall writes the body of one Slack Web API call (chat.postMessage or chat.update) that a
+// command's evolving message would make: NN-<channel>-<method>.slack.json.
+func (w *Writer) SlackCall(channel, method string, body any) (string, error) {
+	w.seq++
+	p := filepath.Join(w.dir, fmt.Sprintf("%02d-%s-%s.slack.json", w.seq, fileSafe(channel), fileSafe(method)))
+	raw, err := marshal(body)
+	if err != nil {
+		return "", fmt.Errorf("preview %s: %w", method, err)
+	}
+	return p, write(p, raw)
+}

@@ -45,6 +45,13 @@ func (v CommandView) Tally() string {
 	if total < seen {
 		total = seen
 	}
+	if seen == 0 {
+		// Command summaries only (NotificationType Command): no per-instance results.
+		if v.Targets > 0 {
+			return v.Status.Words() + " · " + plural(v.Targets, "instance", "instances") + " targeted"
+		}
+		return v.Status.Words()
+	}
 	var parts []string
 	failed := 0
 	var failKinds []string
@@ -73,7 +80,7 @@ func (v CommandView) Tally() string {
 		parts = append(parts, strconv.Itoa(n)+" in progress")
 	}
 	if v.Targets > seen {
-		parts = append(parts, strconv.Itoa(v.Targets-seen)+" not reported yet")
+		parts = append(parts, strconv.Itoa(v.Targets-seen)+" not reported")
 	}
 	return strings.Join(parts, " · ")
 }

@@ -76,6 +76,7 @@ const (
 	Muted      Outcome = "muted"       // a mute window
 	NoRoute    Outcome = "no_route"    // no route matched
 	InProgress Outcome = "in_progress" // another invocation holds the claim: retry later
+	Unchanged  Outcome = "unchanged"   // a scheduled render found the message up to date
 	Retryable  Outcome = "failed_retryable"
 	Permanent  Outcome = "failed_permanent" // parked for an operator
 	BadInput   Outcome = "bad_input"        // parked for an operator
@@ -93,6 +94,11 @@ type Result struct {
 	Destination  string
 	Outcome      Outcome
 	Reason       string
+	// Thread is what the command's evolving message did, for deliveries to a threaded
+	// destination and for scheduled renders ("" otherwise).
+	Thread thread.Outcome
+	// CommandID names the command of a scheduled render (which has no notification).
+	CommandID string
 }
 
 // Report is everything the router did with one event.

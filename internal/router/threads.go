@@ -111,19 +111,20 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			outcome, reason = Permanent, "command message: "+err.Error()
 		case err != nil:
 			outcome, reason = Retryable, "command message: "+err.Error()
-		case j.dup && (out == thread.Unchanged || out == thread.Scheduled):
+		case j.dup:
+			// Shown already; a render here only catches up on what others changed.
 			outcome, reason = Duplicate, "the command's message already shows it"
 		}
 		if len(j.results) == 0 {
 			if out == thread.Unchanged || out == thread.Scheduled {
 				continue // nothing to report for a message this batch did not change
 			}
-			rep.Results = append(rep.Results, Result{Record: j.n.Record, RecordID: j.n.RecordID, Notification: j.n, Destination: k.destination})
+			rep.Results = append(rep.Results, Result{Record: j.n.Record, RecordID: j.n.RecordID, Notification: j.n, Destination: k.destination, CommandID: k.command})
 			j.results = append(j.results, len(rep.Results)-1)
 		}
 		for _, idx := range j.results {
 			r := &rep.Results[idx]
-			r.Outcome, r.Reason = outcome, reason
+			r.Outcome, r.Reason, r.Thread, r.CommandID = outcome, reason, out, k.command
 			if outcome == Permanent {
 				r.Outcome, r.Reason = h.parkPermanent(ctx, raw, r.Notification, rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, err.Error())
 			}
@@ -138,16 +139,17 @@ func (h *Handler) processRenders(ctx context.Context, reqs []thread.Request, ids
 	rep := &Report{Source: payload.SourceSQS}
 	log := h.logger(ctx)
 	for i, req := range reqs {
-		r := Result{Record: i, RecordID: ids[i], Destination: req.Destination}
+		r := Result{Record: i, RecordID: ids[i], Destination: req.Destination, CommandID: req.CommandID}
 		if h.Threads == nil {
 			r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
 		} else {
 			out, err := h.Threads.Tick(ctx, req)
+			r.Thread = out
 			switch {
 			case err == nil:
 				r.Outcome, r.Reason = Delivered, "command message: "+string(out)
 				if out == thread.Unchanged || out == thread.Scheduled {
-					r.Outcome = Duplicate
+					r.Outcome = Unchanged
 				}
 			case notify.IsPermanent(err):
 				// The next notification of the command renders again; nothing to replay.
