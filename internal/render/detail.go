@@ -390,8 +390,8 @@ func outputTail(s string, max int, slackEscape bool) (string, bool) {
 
 // sanitizeOutput removes what must not reach a message from command output: ANSI escape
 // sequences (colours, cursor moves), carriage returns (CRLF and progress-bar redraws become one
-// newline), and every other control character but newline and tab. Invalid UTF-8 becomes
-// U+FFFD. With noBackticks, backticks become U+02CB.
+// newline), every other control character but newline and tab, and bidirectional overrides.
+// Invalid UTF-8 becomes U+FFFD. With noBackticks, backticks become U+02CB.
 func sanitizeOutput(s string, noBackticks bool) []rune {
 	out := make([]rune, 0, len(s))
 	for i := 0; i < len(s); {
@@ -420,7 +420,9 @@ func sanitizeOutput(s string, noBackticks bool) []rune {
 		case r == '\u2028' || r == '\u2029':
 			r = '\n'
 		case r == '\n' || r == '\t':
-		case isControl(r):
+		case isControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			// Bidirectional overrides are dropped too: they can make the output read
+			// differently from what it is.
 			continue
 		case r == '`' && noBackticks:
 			r = 'ˋ'

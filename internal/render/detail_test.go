@@ -147,6 +147,9 @@ func TestHostileOutputIsEscaped(t *testing.T) {
 				if strings.Count(rest, "&") != len(entity.FindAllString(rest, -1)) {
 					t.Errorf("unescaped & in Slack text: %.200q", rest)
 				}
+				if strings.Contains(s, "```") && strings.ContainsRune(s[strings.Index(s, "```"):], '\u202e') {
+					t.Errorf("bidirectional override in the output block: %.200q", s)
+				}
 				if strings.ContainsAny(s, "\x1b\x00\x07\r") {
 					t.Errorf("control character in Slack text: %.200q", s)
 				}
