@@ -26,6 +26,9 @@ type AppConfig struct {
 	// RouterSlack and DigestSlack report whether any destination is a Slack one, i.e. whether
 	// the function must read the Slack secret.
 	RouterSlack, DigestSlack bool
+	// RouterThreads reports whether a destination posts with the bot token, which keeps one
+	// evolving message per command and needs the render queue.
+	RouterThreads bool
 	// Digest is nil when the config has no digest block.
 	Digest *DigestSchedule
 }
@@ -53,6 +56,11 @@ func LoadConfig(path string) (AppConfig, error) {
 	cfg := AppConfig{Path: path, Contents: contents}
 	if cfg.RouterSES, cfg.RouterSlack, err = needs(set.Destinations()); err != nil {
 		return AppConfig{}, fmt.Errorf("routing config %s: %w", path, err)
+	}
+	for _, d := range set.Destinations() {
+		if d.Slack != nil && d.Slack.Mode != rules.SlackWebhook {
+			cfg.RouterThreads = true
+		}
 	}
 	if d := set.Digest(); d != nil {
 		if cfg.DigestSES, cfg.DigestSlack, err = needs(d.Destinations); err != nil {

@@ -17,7 +17,7 @@ func TestLoadConfig(t *testing.T) {
 		{fullConfig, AppConfig{
 			RouterSES:   []string{"SSMNotify@Example.com", "alerts@mail.example.org", "example.com", "mail.example.org"},
 			DigestSES:   []string{"alerts@mail.example.org", "mail.example.org"},
-			RouterSlack: true,
+			RouterSlack: true, RouterThreads: true,
 			DigestSlack: true,
 			Digest:      &DigestSchedule{Expression: "cron(0 8 * * ? *)", TimeZone: "Europe/London"},
 		}},

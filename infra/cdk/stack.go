@@ -64,6 +64,7 @@ const (
 	idMaintenanceRole  = "MaintenanceWindowRole"
 	idDeadLetterQueue  = "DeadLetterQueue"
 	idBufferQueue      = "BufferQueue"
+	idRenderQueue      = "RenderQueue"
 	// idBufferDLQ must not end in "DeadLetterQueue": cdk-nag's SQS3 rule matches logical IDs by
 	// suffix, and would take the buffer's redrive policy for a use of DeadLetterQueue.
 	idBufferDLQ          = "BufferDLQ"
@@ -109,6 +110,7 @@ type Stack struct {
 	DeadLetterQueue          awssqs.Queue
 	BufferQueue              awssqs.Queue // nil without the SQS buffer
 	BufferDeadLetterQueue    awssqs.Queue // nil without the SQS buffer
+	RenderQueue              awssqs.Queue // nil without a bot-token Slack destination
 	Table                    awsdynamodb.Table
 	Router, Digest           awslambda.Function
 	RouterRole, DigestRole   awsiam.Role
@@ -353,7 +355,6 @@ func (st *Stack) defineQueuesAndTable() {
 	st.DeadLetterQueue = st.newQueue(idDeadLetterQueue, &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
-	suppress(st.DeadLetterQueue, "AwsSolutions-SQS3", "This queue is itself the dead-letter queue (Lambda on-failure destination, SNS subscription and EventBridge target DLQ); a DLQ of a DLQ would hide failures further from the operator.")
 
 	if st.settings.UseSQSBuffer {
 		st.BufferDeadLetterQueue = st.newQueue(idBufferDLQ, &awssqs.QueueProps{
@@ -363,6 +364,22 @@ func (st *Stack) defineQueuesAndTable() {
 			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(bufferVisibilitySeconds)),
 			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: st.BufferDeadLetterQueue, MaxReceiveCount: jsii.Number(5)},
 		})
+	}
+
+	if st.cfg.RouterThreads {
+		// Delayed "render this command's message" requests (SQS DelaySeconds): the trailing
+		// update that makes a command's evolving Slack message end on its exact final state,
+		// without sleeping in Lambda. Renders that keep failing land in the dead-letter queue,
+		// from which `ssmnotify redrive` replays them like any other record.
+		st.RenderQueue = st.newQueue(idRenderQueue, &awssqs.QueueProps{
+			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(bufferVisibilitySeconds)),
+			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: st.DeadLetterQueue, MaxReceiveCount: jsii.Number(5)},
+		})
+	}
+
+	if st.RenderQueue == nil {
+		// (With the render queue, cdk-nag sees this queue serve as a DLQ and does not flag it.)
+		suppress(st.DeadLetterQueue, "AwsSolutions-SQS3", "This queue is itself the dead-letter queue (Lambda on-failure destination, SNS subscription and EventBridge target DLQ); a DLQ of a DLQ would hide failures further from the operator.")
 	}
 
 	st.Table = awsdynamodb.NewTable(st.Stack, jsii.String(idTable), &awsdynamodb.TableProps{
@@ -464,6 +481,11 @@ func (st *Stack) grantDelivery(fn awslambda.Function, role awsiam.Role, slack bo
 
 func (st *Stack) defineRouter(asset string) {
 	env := map[string]*string{appenv.DeadLetterQueueURL: st.DeadLetterQueue.QueueUrl()}
+	sendTo := []*string{st.DeadLetterQueue.QueueArn()}
+	if st.RenderQueue != nil {
+		env[appenv.RenderQueueURL] = st.RenderQueue.QueueUrl()
+		sendTo = append(sendTo, st.RenderQueue.QueueArn())
+	}
 	st.Router, st.RouterRole = st.function(idRouter, idRouterRole, asset,
 		"router: routes Run Command status notifications to Slack and email", routerMemoryMB, routerTimeoutSeconds, env)
 	role := st.RouterRole
@@ -475,8 +497,8 @@ func (st *Stack) defineRouter(asset string) {
 		[]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 		[]*string{st.Table.TableArn()}, nil))
 	// Parking a permanent failure, and Lambda's on-failure destination (which acts with the
-	// function's role): sqs:SendMessage alone.
-	role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, []*string{st.DeadLetterQueue.QueueArn()}, nil))
+	// function's role), and scheduling renders: sqs:SendMessage alone.
+	role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, sendTo, nil))
 	if st.settings.CommandDetails {
 		// ssm:GetCommandInvocation supports no resource-level permissions (Service
 		// Authorization Reference, Systems Manager): "*" is the only resource AWS accepts.
@@ -514,6 +536,13 @@ func (st *Stack) defineRouter(asset string) {
 	} else {
 		st.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(st.Router, &awssnssubscriptions.LambdaSubscriptionProps{
 			DeadLetterQueue: st.DeadLetterQueue,
+		}))
+	}
+
+	if st.RenderQueue != nil {
+		st.Router.AddEventSource(awslambdaeventsources.NewSqsEventSource(st.RenderQueue, &awslambdaeventsources.SqsEventSourceProps{
+			BatchSize:               jsii.Number(10),
+			ReportBatchItemFailures: jsii.Bool(true),
 		}))
 	}
 

@@ -358,12 +358,13 @@ func TestStack(t *testing.T) {
 			"AWS::IAM::Role":                 5,
 			"AWS::IAM::Policy":               5,
 			"AWS::IAM::ManagedPolicy":        1,
-			"AWS::SQS::Queue":                1,
-			"AWS::SQS::QueuePolicy":          1,
-			"AWS::DynamoDB::Table":           1,
-			"AWS::Lambda::Function":          2,
-			"AWS::Lambda::Permission":        2, // SNS and EventBridge invoke the router
-			"AWS::Lambda::EventInvokeConfig": 2,
+			"AWS::SQS::Queue":                 2, // dead letters, renders
+			"AWS::SQS::QueuePolicy":           2,
+			"AWS::DynamoDB::Table":            1,
+			"AWS::Lambda::Function":           2,
+			"AWS::Lambda::Permission":         2, // SNS and EventBridge invoke the router
+			"AWS::Lambda::EventSourceMapping": 1, // the render queue
+			"AWS::Lambda::EventInvokeConfig":  2,
 			"AWS::Logs::LogGroup":            2,
 			"AWS::Events::Rule":              1,
 			"AWS::Scheduler::Schedule":       1,
@@ -475,6 +476,7 @@ func TestStack(t *testing.T) {
 				appenv.TableName:          ref(idTable),
 				appenv.ConfigPath:         "/var/task/config/ssmnotify.yaml",
 				appenv.DeadLetterQueueURL: ref(idDeadLetterQueue),
+				appenv.RenderQueueURL:     ref(idRenderQueue),
 				appenv.SlackSecretARN:     secretARN,
 				appenv.LogLevel:           "info",
 			}},
@@ -488,12 +490,26 @@ func TestStack(t *testing.T) {
 		s.checkRole(t, idRouterRole,
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idRouter+"Logs"), nil),
 			stmt([]any{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable), nil),
-			stmt("sqs:SendMessage", arnOf(idDeadLetterQueue), nil),
+			stmt("sqs:SendMessage", []any{arnOf(idDeadLetterQueue), arnOf(idRenderQueue)}, nil),
 			stmt("secretsmanager:GetSecretValue", secretPolicyARN, nil),
 			// Every from identity of the routes' email destinations, as address and domain.
 			stmt("ses:SendEmail", []any{ses("SSMNotify@Example.com"), ses("example.com"), ses("alerts@mail.example.org"), ses("mail.example.org")}, nil),
 			stmt("ssm:GetCommandInvocation", "*", nil),
+			// The SQS event source's own grant on the render queue.
+			stmt([]any{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, arnOf(idRenderQueue), nil),
 		)
+	})
+
+	t.Run("render queue for the evolving Slack messages", func(t *testing.T) {
+		s.hasProps(t, "AWS::SQS::Queue", map[string]any{
+			"VisibilityTimeout":    bufferVisibilitySeconds,
+			"SqsManagedSseEnabled": true,
+			"RedrivePolicy":        map[string]any{"deadLetterTargetArn": arnOf(idDeadLetterQueue), "maxReceiveCount": 5},
+		})
+		s.hasProps(t, "AWS::Lambda::EventSourceMapping", map[string]any{
+			"EventSourceArn": arnOf(idRenderQueue), "FunctionName": ref(idRouter),
+			"BatchSize": 10, "FunctionResponseTypes": []any{"ReportBatchItemFailures"},
+		})
 	})
 
 	t.Run("router async invocation", func(t *testing.T) {
@@ -523,7 +539,7 @@ func TestStack(t *testing.T) {
 		s.hasProps(t, "AWS::Lambda::Permission", map[string]any{
 			"Action": "lambda:InvokeFunction", "FunctionName": arnOf(idRouter), "Principal": "sns.amazonaws.com", "SourceArn": ref(idTopic),
 		})
-		s.countIs(t, "AWS::Lambda::EventSourceMapping", 0)
+		s.countIs(t, "AWS::Lambda::EventSourceMapping", 1) // the render queue, not the topic
 	})
 
 	t.Run("EventBridge rule", func(t *testing.T) {
