@@ -351,13 +351,13 @@ func TestStack(t *testing.T) {
 
 	t.Run("resources", func(t *testing.T) {
 		s.checkCounts(t, map[string]int{
-			"AWS::KMS::Key":                  1,
-			"AWS::SNS::Topic":                2, // notifications, alarms
-			"AWS::SNS::TopicPolicy":          2,
-			"AWS::SNS::Subscription":         2, // router, alarm email
-			"AWS::IAM::Role":                 5,
-			"AWS::IAM::Policy":               5,
-			"AWS::IAM::ManagedPolicy":        1,
+			"AWS::KMS::Key":                   1,
+			"AWS::SNS::Topic":                 2, // notifications, alarms
+			"AWS::SNS::TopicPolicy":           2,
+			"AWS::SNS::Subscription":          2, // router, alarm email
+			"AWS::IAM::Role":                  5,
+			"AWS::IAM::Policy":                5,
+			"AWS::IAM::ManagedPolicy":         1,
 			"AWS::SQS::Queue":                 2, // dead letters, renders
 			"AWS::SQS::QueuePolicy":           2,
 			"AWS::DynamoDB::Table":            1,
@@ -365,10 +365,10 @@ func TestStack(t *testing.T) {
 			"AWS::Lambda::Permission":         2, // SNS and EventBridge invoke the router
 			"AWS::Lambda::EventSourceMapping": 1, // the render queue
 			"AWS::Lambda::EventInvokeConfig":  2,
-			"AWS::Logs::LogGroup":            2,
-			"AWS::Events::Rule":              1,
-			"AWS::Scheduler::Schedule":       1,
-			"AWS::CloudWatch::Alarm":         5,
+			"AWS::Logs::LogGroup":             2,
+			"AWS::Events::Rule":               1,
+			"AWS::Scheduler::Schedule":        1,
+			"AWS::CloudWatch::Alarm":          5,
 		})
 		if diff := cmp.Diff([]string{"DigestRole", "DigestSchedulerRole", "MaintenanceWindowRole", "NotificationRole", "RouterRole"}, s.resourceIDs("AWS::IAM::Role")); diff != "" {
 			t.Errorf("roles (-want +got):\n%s", diff)
