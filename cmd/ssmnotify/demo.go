@@ -106,7 +106,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if code := demoDigest(ctx, env, &f, *events, stdout, stderr); code != 0 {
 		return code
 	}
-	fmt.Fprintf(stdout, "== written under %s/: router/ (%d files: Slack request bodies, emails as .html/.txt/.headers.txt), dead-letter/ (what an operator would find and replay)\n",
+	fmt.Fprintf(stdout, "== written under %s/: router/ (%d files: Slack request bodies, emails as .html/.txt/.headers.txt), digest/, dead-letter/ (what an operator would find and replay)\n",
 		*out, len(env.preview.Paths))
 	return 0
 }
@@ -155,13 +155,18 @@ func summarize(counts map[router.Outcome]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// demoDigest runs the digest over what the router stored (once the digest exists).
+// demoDigest runs the digest over what the router stored, twice: a schedule that fires twice
+// sends one digest per destination.
 func demoDigest(ctx context.Context, env *invokeEnv, f *invokeFlags, events string, stdout, stderr io.Writer) int {
-	_ = ctx
-	_ = env
-	_ = f
-	_ = events
-	_ = stderr
-	fmt.Fprintln(stdout, "== digest: not built yet (issue 7)")
-	return 0
+	raw, err := os.ReadFile(filepath.Join(events, "scheduled-digest.json"))
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify demo: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "== digest: scheduled-digest.json over what the router stored")
+	if code := runDigest(ctx, env, f, raw, stdout, stderr); code != 0 {
+		return code
+	}
+	fmt.Fprintln(stdout, "== digest: the same schedule firing again")
+	return runDigest(ctx, env, f, raw, stdout, stderr)
 }

@@ -22,6 +22,7 @@ func TestDemo(t *testing.T) {
 		"→ posted the command's message in ops-slack", "→ replied in the command's thread in ops-slack", "→ updated the command's message in ops-slack",
 		"→ stale: older than the stored status", "→ filtered: status Success not in notify_on",
 		"bad input: ", "nothing delivered twice: ", "deliveries in the first pass, 0 in the second",
+		"→ ops-slack (slack): sent", "→ platform-email (email): sent", "→ ops-slack (slack): duplicate",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -34,6 +35,10 @@ func TestDemo(t *testing.T) {
 	// One message per command in Slack (posts, thread replies, updates); one email per delivery.
 	if len(slack) < 6 || len(html) != 9 || len(txt) != 9 {
 		t.Errorf("previews: %d Slack, %d HTML, %d text; want ≥6 Slack calls and 9 emails", len(slack), len(html), len(txt))
+	}
+	digests, _ := filepath.Glob(filepath.Join(out, "digest", "*"))
+	if len(digests) != 4 {
+		t.Errorf("digest previews: %v", digests)
 	}
 	if len(parked) == 0 {
 		t.Error("nothing parked in dead-letter/")

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
+	"github.com/ssmnotify/ssmnotify/internal/digest"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
@@ -73,6 +74,11 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 		return err
 	}
 	return notify.Permanent("deliver to "+dest.Name, fmt.Errorf("destination type %q has no transport", dest.Type))
+}
+
+// Digest returns a digest sender sharing this deliverer's secret, Slack options and SES sender.
+func (l *Live) Digest() *digest.Live {
+	return &digest.Live{Secrets: l.Secrets, SlackOptions: l.SlackOptions, Email: l.Email}
 }
 
 // Bot returns the bot-token Slack client, created on first use from the secret.
