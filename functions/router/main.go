@@ -39,6 +39,7 @@ func main() {
 		lambdainit.Fail("ConfigError", err)
 	}
 	live := setup.Deliverer(awsCfg, env, log)
+	live.Enricher = setup.Enricher(awsCfg, set)
 	h := &router.Handler{
 		Rules:   set,
 		Store:   store,

@@ -29,6 +29,9 @@ type AppConfig struct {
 	// RouterThreads reports whether a destination posts with the bot token, which keeps one
 	// evolving message per command and needs the render queue.
 	RouterThreads bool
+	// RouterEnrich and RouterNameTags report whether a route enriches failures (reads
+	// ssm:GetCommandInvocation) and wants instance Name tags (ec2:DescribeTags).
+	RouterEnrich, RouterNameTags bool
 	// Digest is nil when the config has no digest block.
 	Digest *DigestSchedule
 }
@@ -57,6 +60,7 @@ func LoadConfig(path string) (AppConfig, error) {
 	if cfg.RouterSES, cfg.RouterSlack, err = needs(set.Destinations()); err != nil {
 		return AppConfig{}, fmt.Errorf("routing config %s: %w", path, err)
 	}
+	cfg.RouterEnrich, cfg.RouterNameTags = set.Enrichment()
 	for _, d := range set.Destinations() {
 		if d.Slack != nil && d.Slack.Mode != rules.SlackWebhook {
 			cfg.RouterThreads = true

@@ -22,7 +22,8 @@ func TestLoadConfig(t *testing.T) {
 			Digest:      &DigestSchedule{Expression: "cron(0 8 * * ? *)", TimeZone: "Europe/London"},
 		}},
 		{emailOnlyConfig, AppConfig{
-			RouterSES: []string{"example.com", "ssmnotify@example.com"},
+			RouterSES:    []string{"example.com", "ssmnotify@example.com"},
+			RouterEnrich: true, RouterNameTags: true,
 		}},
 	}
 	for _, tt := range tests {

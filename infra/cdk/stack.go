@@ -499,11 +499,16 @@ func (st *Stack) defineRouter(asset string) {
 	// Parking a permanent failure, and Lambda's on-failure destination (which acts with the
 	// function's role), and scheduling renders: sqs:SendMessage alone.
 	role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, sendTo, nil))
-	if st.settings.CommandDetails {
-		// ssm:GetCommandInvocation supports no resource-level permissions (Service
-		// Authorization Reference, Systems Manager): "*" is the only resource AWS accepts.
-		role.AddToPrincipalPolicy(allow([]string{"ssm:GetCommandInvocation"}, []*string{jsii.String("*")}, nil))
-		suppress(role, "AwsSolutions-IAM5", "ssm:GetCommandInvocation has no resource-level permissions; AWS accepts only Resource \"*\". It is read-only.", "Resource::*")
+	if st.settings.CommandDetails || st.cfg.RouterEnrich || st.cfg.RouterNameTags {
+		// ssm:GetCommandInvocation (and ec2:DescribeTags, for Name tags) support no
+		// resource-level permissions (Service Authorization Reference): "*" is the only resource
+		// AWS accepts. Both are read-only.
+		actions := []string{"ssm:GetCommandInvocation"}
+		if st.cfg.RouterNameTags {
+			actions = append(actions, "ec2:DescribeTags")
+		}
+		role.AddToPrincipalPolicy(allow(actions, []*string{jsii.String("*")}, nil))
+		suppress(role, "AwsSolutions-IAM5", "ssm:GetCommandInvocation and ec2:DescribeTags have no resource-level permissions; AWS accepts only Resource \"*\". Both are read-only.", "Resource::*")
 	}
 
 	// Asynchronous invocations (SNS, EventBridge): bounded retries, then the dead-letter queue.

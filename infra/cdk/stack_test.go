@@ -759,6 +759,9 @@ func TestStackVariant(t *testing.T) {
 			}, nil),
 			// The SQS event source's own grant on the buffer queue.
 			stmt([]any{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, arnOf(idBufferQueue), nil),
+			// The config enriches failures (output tail, Name tags): read-only, no resource-level
+			// permissions exist.
+			stmt([]any{"ssm:GetCommandInvocation", "ec2:DescribeTags"}, "*", nil),
 		)
 		// No Slack destination: no secret variable, no secret grant.
 		s.hasProps(t, "AWS::Lambda::Function", map[string]any{
@@ -791,7 +794,13 @@ func TestStackVariant(t *testing.T) {
 		}
 	})
 
-	t.Run("no wildcards", func(t *testing.T) { s.checkNoWildcards(t, nil) })
+	t.Run("no wildcards", func(t *testing.T) {
+		s.checkNoWildcards(t, map[string][]string{
+			// The config enriches failures with Name tags: neither action has resource-level
+			// permissions.
+			idRouterRole: {"ssm:GetCommandInvocation", "ec2:DescribeTags"},
+		})
+	})
 	t.Run("cdk-nag", s.checkNag)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
+	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
@@ -35,6 +36,9 @@ type Live struct {
 	SlackOptions []slack.Option
 	// Email sends through SES; nil when no destination uses email.
 	Email *email.Sender
+	// Enricher adds the invocation's detailed status, exit code and output tail to failure
+	// alerts of routes that ask for it; nil for none.
+	Enricher *enrich.Enricher
 
 	mu       sync.Mutex
 	bot      *slack.Client
@@ -46,9 +50,11 @@ var _ router.Deliverer = (*Live)(nil)
 // Deliver renders n for d's destination and sends it.
 func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notification) error {
 	dest := d.Destination
+	opt := preview.Options(n, dest)
+	opt.Detail = l.Enricher.Enrich(ctx, n, d.Enrich) // nil-safe; bounded by the route's budget
 	switch {
 	case dest.Slack != nil:
-		msg := render.Slack(n, preview.Options(n, dest))
+		msg := render.Slack(n, opt)
 		if dest.Slack.Mode == rules.SlackWebhook {
 			wh, err := l.webhook(ctx, dest.Name)
 			if err != nil {
@@ -66,7 +72,7 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 		if l.Email == nil {
 			return notify.Permanent("email to "+dest.Name, errors.New("no SES sender configured"))
 		}
-		msg, err := render.Email(n, preview.Options(n, dest))
+		msg, err := render.Email(n, opt)
 		if err != nil {
 			return notify.Permanent("render email for "+dest.Name, err)
 		}

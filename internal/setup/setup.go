@@ -15,16 +15,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
+	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/router"
+	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/secrets"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
@@ -74,6 +78,20 @@ func Deliverer(cfg aws.Config, env Getenv, log *slog.Logger) *deliver.Live {
 		}
 	}), email.WithLogger(log))
 	return live
+}
+
+// Enricher looks up failed invocations (ssm:GetCommandInvocation, and ec2:DescribeTags for
+// Name tags) when some route of set asks for it; nil otherwise.
+func Enricher(cfg aws.Config, set *rules.Set) *enrich.Enricher {
+	lookups, names := set.Enrichment()
+	if !lookups {
+		return nil
+	}
+	e := &enrich.Enricher{SSM: ssm.NewFromConfig(cfg), Region: cfg.Region}
+	if names {
+		e.EC2 = ec2.NewFromConfig(cfg)
+	}
+	return e
 }
 
 // Parker parks on the queue named by $SSMNOTIFY_DLQ_URL. Without one, parking fails, so the
