@@ -46,14 +46,14 @@ func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 // batches of records, several invocations at once, each a separate "execution environment" with
 // its own handler (and render-lease token), all sharing the store, Slack and the render queue.
 type fleet struct {
-	t        *testing.T
+	t        testing.TB
 	clk      *clock
 	slack    *slacktest.Server
 	sched    *thread.Memory
 	handlers []*router.Handler
 }
 
-func newFleet(t *testing.T, store state.Store, workers int) *fleet {
+func newFleet(t testing.TB, store state.Store, workers int) *fleet {
 	t.Helper()
 	clk := &clock{}
 	clk.ns.Store(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC).UnixNano())

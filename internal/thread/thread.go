@@ -170,13 +170,16 @@ func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
 	out, rec, ts, callErr := t.render(ctx, req, held, now)
 	// Write back what was done (even after a failed call: the lease must be freed), merging with
 	// whatever others wrote meanwhile (they can only have scheduled a render).
+	cur := held // first try against the record as we left it; re-read only after a lost race
 	for attempt := 0; ; attempt++ {
 		if attempt == maxAttempts {
 			return out, state.Unavailable(errors.New("write message record: too many concurrent writers"))
 		}
-		cur, err := t.Store.Message(ctx, key, now)
-		if err != nil {
-			return out, fmt.Errorf("read message record: %w", err)
+		if attempt > 0 {
+			var err error
+			if cur, err = t.Store.Message(ctx, key, now); err != nil {
+				return out, fmt.Errorf("read message record: %w", err)
+			}
 		}
 		cur.Key = key
 		if cur.Holder != t.Token {
