@@ -182,7 +182,7 @@ func slackDetailBlocks(d *Detail) []slack.Block {
 	return blocks
 }
 
-// emailDetail feeds the detail part of both email templates. Values are raw text (html/template
+// emailDetail feeds the detail part of both email bodies. Values are raw text (writeEmailHTML
 // escapes the HTML; the text body needs none once control characters are gone).
 type emailDetail struct {
 	Unavailable string

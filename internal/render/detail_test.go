@@ -276,3 +276,14 @@ func BenchmarkRenderHostileMegabyte(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkRenderEmailWithDetail(b *testing.B) {
+	n := mustNotification(b, "testdata/notifications/command-failed.json")
+	opt := render.Options{Mention: "<!here>", Detail: &detailCases[1].detail}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := render.Email(n, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package render
 
 import (
-	"bytes"
-	"html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -357,8 +355,8 @@ func DigestSubject(s *tally.Summary, opt DigestOptions) string {
 	return SingleLine(b.String(), MaxSubject)
 }
 
-// digestEmailData feeds the HTML template and the text body. Values are raw text (one line
-// each): html/template escapes them for HTML.
+// digestEmailData feeds both digest email bodies. Values are raw text (one line each):
+// writeDigestHTML escapes them for HTML.
 type digestEmailData struct {
 	Subject, Title, Color, Window, Versus string
 	Statuses                              []digestRow
@@ -378,8 +376,18 @@ type digestCommandRow struct {
 }
 
 // DigestEmail renders a digest summary as an email: subject, HTML body (inline styles) and a
-// plain-text alternative with the same content.
+// plain-text alternative with the same content. The error is always nil; it stays in the
+// signature from when the body came out of a template.
 func DigestEmail(s *tally.Summary, opt DigestOptions) (EmailMessage, error) {
+	d := newDigestEmailData(s, opt)
+	var html strings.Builder
+	html.Grow(8192)
+	writeDigestHTML(&html, &d)
+	return EmailMessage{Subject: d.Subject, HTML: html.String(), Text: digestText(&d)}, nil
+}
+
+// newDigestEmailData gathers what both digest email bodies show, as raw one-line text.
+func newDigestEmailData(s *tally.Summary, opt DigestOptions) digestEmailData {
 	f := newDigestFacts(s, opt)
 	loc := opt.loc()
 	d := digestEmailData{
@@ -407,12 +415,7 @@ func DigestEmail(s *tally.Summary, opt DigestOptions) (EmailMessage, error) {
 	if more := s.Commands.More(); more > 0 {
 		d.CommandsMore = "… +" + thousands(more) + " more " + pluralWord(more, "command", "commands")
 	}
-	var html bytes.Buffer
-	html.Grow(8192)
-	if err := digestHTML.Execute(&html, &d); err != nil {
-		return EmailMessage{}, err
-	}
-	return EmailMessage{Subject: d.Subject, HTML: html.String(), Text: digestText(&d)}, nil
+	return d
 }
 
 // docChangeShort is the change column of the email's document table.
@@ -522,83 +525,139 @@ func pad(s string, n int) string {
 	return s + " "
 }
 
-const digestCell = `padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;`
+// Pieces of the digest's HTML body that repeat.
+const (
+	digestCell    = `padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;`
+	digestSection = `
+<tr><td style="padding:16px 24px 0 24px;">
+<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">`
+	digestTable = `</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">`
+	digestMore = `
+<div style="color:#59636e;font-size:12px;padding-top:4px;">`
+)
 
-var digestHTML = template.Must(template.New("digest.html").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Subject}}</title>
-</head>
-<body style="margin:0;padding:0;background-color:#f6f8fa;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f6f8fa;">
-<tr><td align="center" style="padding:24px 12px;">
-<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style="max-width:640px;width:100%;background-color:#ffffff;border:1px solid #d0d7de;border-radius:6px;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:20px;color:#1f2328;">
-<tr><td style="background-color:{{.Color}};color:#ffffff;padding:16px 24px;border-radius:6px 6px 0 0;">
-<div style="font-size:12px;letter-spacing:1px;text-transform:uppercase;">AWS Systems Manager Run Command</div>
-<div style="font-size:20px;line-height:28px;font-weight:bold;">{{.Title}}</div>
+// writeDigestHTML appends the HTML body of a digest, every value escaped for its context exactly
+// as html/template would (template_oracle_test.go holds the template it must match).
+func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
+	writeHTMLHead(b, d.Subject, d.Color)
+	b.WriteString(`">`)
+	writeHTML(b, d.Title)
+	b.WriteString(`</div>
 </td></tr>
 <tr><td style="padding:16px 24px 0 24px;">
-<div><span style="color:#59636e;">Window:</span> {{.Window}}</div>
-{{- if .Versus}}
-<div><span style="color:#59636e;">Change:</span> {{.Versus}}</div>
-{{- end}}
-{{- if .Statuses}}
-<div><span style="color:#59636e;">By status:</span>{{range $i, $s := .Statuses}}{{if $i}},{{end}} {{$s.Name}} <strong>{{$s.Count}}</strong>{{end}}</div>
-{{- end}}
-{{- if .Clear}}
-<p style="margin:16px 0 0 0;">No Run Command failures in this window.</p>
-{{- end}}
-</td></tr>
-{{- if .Documents}}
-<tr><td style="padding:16px 24px 0 24px;">
-<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">Top documents</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-<tr><th align="left" style="` + digestCell + `color:#59636e;font-weight:normal;">Document</th><th align="right" style="` + digestCell + `color:#59636e;font-weight:normal;">Failures</th>{{if .HasChange}}<th align="right" style="` + digestCell + `color:#59636e;font-weight:normal;">vs previous</th>{{end}}</tr>
-{{- range .Documents}}
-<tr><td style="` + digestCell + `overflow-wrap:anywhere;">{{.Name}}</td><td align="right" style="` + digestCell + `">{{.Count}}</td>{{if $.HasChange}}<td align="right" style="` + digestCell + `white-space:nowrap;">{{.Change}}</td>{{end}}</tr>
-{{- end}}
-</table>
-{{- if .DocumentsMore}}
-<div style="color:#59636e;font-size:12px;padding-top:4px;">{{.DocumentsMore}}</div>
-{{- end}}
-</td></tr>
-{{- end}}
-{{- if .Instances}}
-<tr><td style="padding:16px 24px 0 24px;">
-<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">Top instances</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-{{- range .Instances}}
-<tr><td style="` + digestCell + `font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;overflow-wrap:anywhere;">{{.Name}}</td><td align="right" style="` + digestCell + `">{{.Count}}</td></tr>
-{{- end}}
-</table>
-{{- if .InstancesMore}}
-<div style="color:#59636e;font-size:12px;padding-top:4px;">{{.InstancesMore}}</div>
-{{- end}}
-</td></tr>
-{{- end}}
-{{- if .Commands}}
-<tr><td style="padding:16px 24px 0 24px;">
-<div style="font-weight:bold;font-size:16px;margin-bottom:4px;">Failed commands</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-{{- range .Commands}}
-<tr><td style="` + digestCell + `overflow-wrap:anywhere;">{{if .URL}}<a href="{{.URL}}" style="color:#0969da;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.ID}}</a>{{else}}<code style="font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.ID}}</code>{{end}}<br><span style="color:#59636e;font-size:12px;">{{.Document}}{{if .Region}} · {{.Region}}{{end}} · first {{.First}}</span></td><td align="right" valign="top" style="` + digestCell + `white-space:nowrap;">{{.Failures}} failed</td></tr>
-{{- end}}
-</table>
-{{- if .CommandsMore}}
-<div style="color:#59636e;font-size:12px;padding-top:4px;">{{.CommandsMore}}</div>
-{{- end}}
-</td></tr>
-{{- end}}
-{{- range .Notes}}
-<tr><td style="padding:12px 24px 0 24px;color:#59636e;font-size:12px;">{{.}}</td></tr>
-{{- end}}
-<tr><td style="padding:16px 24px 12px 24px;"></td></tr>
-<tr><td style="padding:12px 24px;border-top:1px solid #eaeef2;color:#59636e;font-size:12px;">Sent by ssmnotify: a scheduled summary of AWS Systems Manager Run Command failures.</td></tr>
-</table>
-</td></tr>
-</table>
-</body>
-</html>
-`))
+<div><span style="color:#59636e;">Window:</span> `)
+	writeHTML(b, d.Window)
+	b.WriteString(`</div>`)
+	if d.Versus != "" {
+		b.WriteString(`
+<div><span style="color:#59636e;">Change:</span> `)
+		writeHTML(b, d.Versus)
+		b.WriteString(`</div>`)
+	}
+	if len(d.Statuses) > 0 {
+		b.WriteString(`
+<div><span style="color:#59636e;">By status:</span>`)
+		for i, s := range d.Statuses {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte(' ')
+			writeHTML(b, s.Name)
+			b.WriteString(` <strong>`)
+			writeHTML(b, s.Count)
+			b.WriteString(`</strong>`)
+		}
+		b.WriteString(`</div>`)
+	}
+	if d.Clear {
+		b.WriteString(`
+<p style="margin:16px 0 0 0;">No Run Command failures in this window.</p>`)
+	}
+	b.WriteString("\n</td></tr>")
+	if len(d.Documents) > 0 {
+		b.WriteString(digestSection + `Top documents` + digestTable + `
+<tr><th align="left" style="` + digestCell + `color:#59636e;font-weight:normal;">Document</th><th align="right" style="` + digestCell + `color:#59636e;font-weight:normal;">Failures</th>`)
+		if d.HasChange {
+			b.WriteString(`<th align="right" style="` + digestCell + `color:#59636e;font-weight:normal;">vs previous</th>`)
+		}
+		b.WriteString(`</tr>`)
+		for _, r := range d.Documents {
+			b.WriteString(`
+<tr><td style="` + digestCell + `overflow-wrap:anywhere;">`)
+			writeHTML(b, r.Name)
+			b.WriteString(`</td><td align="right" style="` + digestCell + `">`)
+			writeHTML(b, r.Count)
+			b.WriteString(`</td>`)
+			if d.HasChange {
+				b.WriteString(`<td align="right" style="` + digestCell + `white-space:nowrap;">`)
+				writeHTML(b, r.Change)
+				b.WriteString(`</td>`)
+			}
+			b.WriteString(`</tr>`)
+		}
+		writeDigestTableEnd(b, d.DocumentsMore)
+	}
+	if len(d.Instances) > 0 {
+		b.WriteString(digestSection + `Top instances` + digestTable)
+		for _, r := range d.Instances {
+			b.WriteString(`
+<tr><td style="` + digestCell + emailFont + `font-size:13px;overflow-wrap:anywhere;">`)
+			writeHTML(b, r.Name)
+			b.WriteString(`</td><td align="right" style="` + digestCell + `">`)
+			writeHTML(b, r.Count)
+			b.WriteString(`</td></tr>`)
+		}
+		writeDigestTableEnd(b, d.InstancesMore)
+	}
+	if len(d.Commands) > 0 {
+		b.WriteString(digestSection + `Failed commands` + digestTable)
+		for _, c := range d.Commands {
+			b.WriteString(`
+<tr><td style="` + digestCell + `overflow-wrap:anywhere;">`)
+			if c.URL != "" {
+				b.WriteString(`<a href="`)
+				writeURLAttr(b, c.URL)
+				b.WriteString(`" style="color:#0969da;` + emailFont + `font-size:13px;">`)
+				writeHTML(b, c.ID)
+				b.WriteString(`</a>`)
+			} else {
+				b.WriteString(`<code style="` + emailFont + `font-size:13px;">`)
+				writeHTML(b, c.ID)
+				b.WriteString(`</code>`)
+			}
+			b.WriteString(`<br><span style="color:#59636e;font-size:12px;">`)
+			writeHTML(b, c.Document)
+			if c.Region != "" {
+				b.WriteString(` · `)
+				writeHTML(b, c.Region)
+			}
+			b.WriteString(` · first `)
+			writeHTML(b, c.First)
+			b.WriteString(`</span></td><td align="right" valign="top" style="` + digestCell + `white-space:nowrap;">`)
+			writeHTML(b, c.Failures)
+			b.WriteString(` failed</td></tr>`)
+		}
+		writeDigestTableEnd(b, d.CommandsMore)
+	}
+	for _, n := range d.Notes {
+		b.WriteString(`
+<tr><td style="padding:12px 24px 0 24px;color:#59636e;font-size:12px;">`)
+		writeHTML(b, n)
+		b.WriteString(`</td></tr>`)
+	}
+	b.WriteString(`
+<tr><td style="padding:16px 24px 12px 24px;"></td></tr>`)
+	writeHTMLFoot(b, "Sent by ssmnotify: a scheduled summary of AWS Systems Manager Run Command failures.")
+}
+
+// writeDigestTableEnd closes a digest table and its section, with the "+N more" line if any.
+func writeDigestTableEnd(b *strings.Builder, more string) {
+	b.WriteString("\n</table>")
+	if more != "" {
+		b.WriteString(digestMore)
+		writeHTML(b, more)
+		b.WriteString(`</div>`)
+	}
+	b.WriteString("\n</td></tr>")
+}

@@ -154,3 +154,14 @@ func TestDigestHostileValuesAreEscaped(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkDigestEmail(b *testing.B) {
+	s := digestSummary(b, 10, 0)
+	opt := render.DigestOptions{Location: london, SubjectPrefix: "[ssm]"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := render.DigestEmail(s, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

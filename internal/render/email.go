@@ -1,8 +1,6 @@
 package render
 
 import (
-	"bytes"
-	"html/template"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -38,8 +36,8 @@ type emailLink struct {
 	Label, URL string
 }
 
-// emailData feeds both email templates. Values are raw text: html/template escapes them for
-// HTML, and the text template needs no escaping once control characters are gone.
+// emailData feeds both email bodies. Values are raw text: writeEmailHTML escapes them for
+// HTML, and the text body needs no escaping once control characters are gone.
 type emailData struct {
 	Subject   string
 	Title     string
@@ -48,8 +46,7 @@ type emailData struct {
 	Rows      []emailRow
 	Instances []string
 	More      int
-	// InstancesLabel and InstancesText are the instance row, joined once (one template action
-	// instead of one per instance).
+	// InstancesLabel and InstancesText are the instance row of the HTML body, joined once.
 	InstancesLabel string
 	InstancesText  string
 	Links          []emailLink
@@ -58,8 +55,18 @@ type emailData struct {
 	Detail *emailDetail
 }
 
-// Email renders n as an email: subject, HTML body and plain-text body.
+// Email renders n as an email: subject, HTML body and plain-text body. The error is always
+// nil; it stays in the signature from when the body came out of a template.
 func Email(n *payload.Notification, opt Options) (EmailMessage, error) {
+	d := newEmailData(n, opt)
+	var html strings.Builder
+	html.Grow(6144)
+	writeEmailHTML(&html, &d)
+	return EmailMessage{Subject: d.Subject, HTML: html.String(), Text: emailText(&d)}, nil
+}
+
+// newEmailData gathers what both email bodies show, as raw one-line text.
+func newEmailData(n *payload.Notification, opt Options) emailData {
 	f := newFacts(n)
 	d := emailData{
 		Subject: Subject(n, opt),
@@ -122,12 +129,7 @@ func Email(n *payload.Notification, opt Options) (EmailMessage, error) {
 		}
 	}
 
-	var html bytes.Buffer
-	html.Grow(6144)
-	if err := htmlTmpl.Execute(&html, &d); err != nil {
-		return EmailMessage{}, err
-	}
-	return EmailMessage{Subject: d.Subject, HTML: html.String(), Text: emailText(&d)}, nil
+	return d
 }
 
 // emailText is the plain-text alternative. It needs no escaping: every value went through
@@ -211,74 +213,146 @@ func Subject(n *payload.Notification, opt Options) string {
 	return SingleLine(b.String(), MaxSubject)
 }
 
-var htmlTmpl = template.Must(template.New("email.html").Parse(`<!DOCTYPE html>
+// Pieces of the HTML body that repeat. The body is built by hand, not with html/template (see
+// htmlescape.go); template_oracle_test.go holds the template it must match byte for byte.
+const (
+	emailFont     = `font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;`
+	emailNameCell = `<td valign="top" style="padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;color:#59636e;white-space:nowrap;width:120px;">`
+)
+
+// writeEmailHTML appends the HTML body of d: a complete document with inline styles, every
+// value escaped for its context exactly as html/template would.
+func writeEmailHTML(b *strings.Builder, d *emailData) {
+	writeHTMLHead(b, d.Subject, d.Color)
+	b.WriteString(`word-break:break-word;">`)
+	writeHTML(b, d.Title)
+	b.WriteString(`</div>
+</td></tr>
+<tr><td style="padding:16px 24px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">`)
+	for _, r := range d.Rows {
+		b.WriteString("\n<tr>\n" + emailNameCell)
+		writeHTML(b, r.Name)
+		b.WriteString(`</td>
+<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;overflow-wrap:anywhere;">`)
+		if r.Code {
+			b.WriteString(`<code style="` + emailFont + `font-size:13px;">`)
+			writeHTML(b, r.Value)
+			b.WriteString(`</code>`)
+		} else {
+			writeHTML(b, r.Value)
+		}
+		b.WriteString("</td>\n</tr>")
+	}
+	if len(d.Instances) > 0 {
+		b.WriteString("\n<tr>\n" + emailNameCell)
+		writeHTML(b, d.InstancesLabel)
+		b.WriteString(`</td>
+<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;` + emailFont + `font-size:13px;overflow-wrap:break-word;">`)
+		writeHTML(b, d.InstancesText)
+		b.WriteString("</td>\n</tr>")
+	}
+	b.WriteString("\n</table>\n</td></tr>")
+	if dt := d.Detail; dt != nil {
+		b.WriteString(`
+<tr><td style="padding:0 24px 16px 24px;">`)
+		if dt.Unavailable != "" {
+			b.WriteString(`
+<div style="margin:0 0 8px 0;padding:8px 12px;background-color:#fff8c5;border:1px solid #d4a72c;border-radius:6px;">`)
+			writeHTML(b, dt.Unavailable)
+			b.WriteString(`</div>`)
+		}
+		for i := range dt.Invocations {
+			inv := &dt.Invocations[i]
+			b.WriteString(`
+<div style="margin:8px 0 4px 0;font-weight:bold;overflow-wrap:anywhere;">`)
+			writeHTML(b, inv.Title)
+			b.WriteString(`</div>`)
+			if inv.Unavailable != "" {
+				b.WriteString(`
+<div style="color:#59636e;">`)
+				writeHTML(b, inv.Unavailable)
+				b.WriteString(`</div>`)
+			}
+			if inv.Output != "" {
+				b.WriteString(`
+<div style="color:#59636e;font-size:12px;">`)
+				writeHTML(b, inv.Label)
+				b.WriteString(`</div>
+<pre style="margin:4px 0 8px 0;padding:8px 12px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;` + emailFont + `font-size:12px;line-height:18px;white-space:pre-wrap;overflow-wrap:anywhere;">`)
+				writeHTML(b, inv.Output)
+				b.WriteString(`</pre>`)
+			}
+			if inv.URL != "" {
+				b.WriteString(`
+<a href="`)
+				writeURLAttr(b, inv.URL)
+				b.WriteString(`" style="color:#0969da;font-weight:bold;">`)
+				writeHTML(b, inv.LinkLabel)
+				b.WriteString(`</a>`)
+			}
+		}
+		if dt.Note != "" {
+			b.WriteString(`
+<div style="margin:8px 0 0 0;color:#59636e;font-size:12px;">`)
+			writeHTML(b, dt.Note)
+			b.WriteString(`</div>`)
+		}
+		b.WriteString("\n</td></tr>")
+	}
+	if len(d.Links) > 0 {
+		b.WriteString(`
+<tr><td style="padding:0 24px 16px 24px;">`)
+		for _, l := range d.Links {
+			b.WriteString(`
+<a href="`)
+			writeURLAttr(b, l.URL)
+			b.WriteString(`" style="display:inline-block;margin:4px 8px 4px 0;padding:8px 14px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;color:#0969da;text-decoration:none;font-weight:bold;">`)
+			writeHTML(b, l.Label)
+			b.WriteString(`</a>`)
+		}
+		b.WriteString("\n</td></tr>")
+	}
+	if d.NoRegion {
+		b.WriteString(`
+<tr><td style="padding:0 24px 16px 24px;color:#59636e;font-size:12px;">No console link: the notification names no valid region.</td></tr>`)
+	}
+	writeHTMLFoot(b, "Sent by ssmnotify from an AWS Systems Manager notification.")
+}
+
+// writeHTMLHead appends what the HTML bodies of alerts and digests share: the document head and
+// the coloured header up to the open style attribute of the title.
+func writeHTMLHead(b *strings.Builder, subject, color string) {
+	b.WriteString(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Subject}}</title>
+<title>`)
+	writeHTML(b, subject)
+	b.WriteString(`</title>
 </head>
 <body style="margin:0;padding:0;background-color:#f6f8fa;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f6f8fa;">
 <tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style="max-width:640px;width:100%;background-color:#ffffff;border:1px solid #d0d7de;border-radius:6px;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:20px;color:#1f2328;">
-<tr><td style="background-color:{{.Color}};color:#ffffff;padding:16px 24px;border-radius:6px 6px 0 0;">
+<tr><td style="background-color:`)
+	writeCSSValueAttr(b, color)
+	b.WriteString(`;color:#ffffff;padding:16px 24px;border-radius:6px 6px 0 0;">
 <div style="font-size:12px;letter-spacing:1px;text-transform:uppercase;">AWS Systems Manager Run Command</div>
-<div style="font-size:20px;line-height:28px;font-weight:bold;word-break:break-word;">{{.Title}}</div>
-</td></tr>
-<tr><td style="padding:16px 24px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
-{{- range .Rows}}
-<tr>
-<td valign="top" style="padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;color:#59636e;white-space:nowrap;width:120px;">{{.Name}}</td>
-<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;overflow-wrap:anywhere;">{{if .Code}}<code style="font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;">{{.Value}}</code>{{else}}{{.Value}}{{end}}</td>
-</tr>
-{{- end}}
-{{- if .Instances}}
-<tr>
-<td valign="top" style="padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;color:#59636e;white-space:nowrap;width:120px;">{{.InstancesLabel}}</td>
-<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:13px;overflow-wrap:break-word;">{{.InstancesText}}</td>
-</tr>
-{{- end}}
-</table>
-</td></tr>
-{{- with .Detail}}
-<tr><td style="padding:0 24px 16px 24px;">
-{{- if .Unavailable}}
-<div style="margin:0 0 8px 0;padding:8px 12px;background-color:#fff8c5;border:1px solid #d4a72c;border-radius:6px;">{{.Unavailable}}</div>
-{{- end}}
-{{- range .Invocations}}
-<div style="margin:8px 0 4px 0;font-weight:bold;overflow-wrap:anywhere;">{{.Title}}</div>
-{{- if .Unavailable}}
-<div style="color:#59636e;">{{.Unavailable}}</div>
-{{- end}}
-{{- if .Output}}
-<div style="color:#59636e;font-size:12px;">{{.Label}}</div>
-<pre style="margin:4px 0 8px 0;padding:8px 12px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:12px;line-height:18px;white-space:pre-wrap;overflow-wrap:anywhere;">{{.Output}}</pre>
-{{- end}}
-{{- if .URL}}
-<a href="{{.URL}}" style="color:#0969da;font-weight:bold;">{{.LinkLabel}}</a>
-{{- end}}
-{{- end}}
-{{- if .Note}}
-<div style="margin:8px 0 0 0;color:#59636e;font-size:12px;">{{.Note}}</div>
-{{- end}}
-</td></tr>
-{{- end}}
-{{- if .Links}}
-<tr><td style="padding:0 24px 16px 24px;">
-{{- range .Links}}
-<a href="{{.URL}}" style="display:inline-block;margin:4px 8px 4px 0;padding:8px 14px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;color:#0969da;text-decoration:none;font-weight:bold;">{{.Label}}</a>
-{{- end}}
-</td></tr>
-{{- end}}
-{{- if .NoRegion}}
-<tr><td style="padding:0 24px 16px 24px;color:#59636e;font-size:12px;">No console link: the notification names no valid region.</td></tr>
-{{- end}}
-<tr><td style="padding:12px 24px;border-top:1px solid #eaeef2;color:#59636e;font-size:12px;">Sent by ssmnotify from an AWS Systems Manager notification.</td></tr>
+<div style="font-size:20px;line-height:28px;font-weight:bold;`)
+}
+
+// writeHTMLFoot appends the closing rows shared by the HTML bodies, after the footer text.
+func writeHTMLFoot(b *strings.Builder, footer string) {
+	b.WriteString(`
+<tr><td style="padding:12px 24px;border-top:1px solid #eaeef2;color:#59636e;font-size:12px;">`)
+	b.WriteString(footer)
+	b.WriteString(`</td></tr>
 </table>
 </td></tr>
 </table>
 </body>
 </html>
-`))
+`)
+}

@@ -4,7 +4,9 @@
 //
 // Everything taken from the notification or its envelope is untrusted: anyone allowed to publish
 // to the SNS topic controls it. Slack text is escaped (&, <, >) so it can never mention, link or
-// inject markup; HTML goes through html/template; the email subject is forced onto one line.
+// inject markup; HTML values are escaped for their context exactly as html/template would
+// (htmlescape.go says why html/template itself is not linked); the email subject is forced onto
+// one line.
 // Slack's limits (50 blocks, 3,000 characters per section, 150 per header) hold by construction,
 // with a visible marker where something was cut.
 package render
