@@ -48,7 +48,7 @@ func main() {
 	h := &digest.Handler{
 		Rules:   set,
 		Store:   store,
-		Send:    &digest.Live{Secrets: d.Secrets, SlackOptions: d.SlackOptions, Email: d.Email},
+		Send:    d.Digest(),
 		Now:     time.Now,
 		Logger:  log,
 		Metrics: os.Stdout,

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ssmnotify/ssmnotify/internal/appenv"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
@@ -20,29 +19,17 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
-	"github.com/ssmnotify/ssmnotify/internal/secrets"
 )
-
-// SecretSource yields the Slack credentials (secrets.SlackLoader: fetched once per cold start).
-type SecretSource interface {
-	Get(ctx context.Context) (secrets.Slack, error)
-}
 
 // Live delivers for real.
 type Live struct {
-	// Secrets gives the Slack bot token and webhook URLs; nil when no destination uses Slack.
-	Secrets SecretSource
-	// SlackOptions configure the Slack clients (API URL for the local server, clock, logger).
-	SlackOptions []slack.Option
+	// Slack hands out the bot and webhook clients of the one Slack secret.
+	Slack *slack.Clients
 	// Email sends through SES; nil when no destination uses email.
 	Email *email.Sender
 	// Enricher adds the invocation's detailed status, exit code and output tail to failure
 	// alerts of routes that ask for it; nil for none.
 	Enricher *enrich.Enricher
-
-	mu       sync.Mutex
-	bot      *slack.Client
-	webhooks map[string]*slack.Webhook
 }
 
 var _ router.Deliverer = (*Live)(nil)
@@ -56,7 +43,7 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 	case dest.Slack != nil:
 		msg := render.Slack(n, opt)
 		if dest.Slack.Mode == rules.SlackWebhook {
-			wh, err := l.webhook(ctx, dest.Name)
+			wh, err := l.Slack.Webhook(ctx, dest.Name)
 			if err != nil {
 				return err
 			}
@@ -84,54 +71,11 @@ func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notific
 
 // Digest returns a digest sender sharing this deliverer's secret, Slack options and SES sender.
 func (l *Live) Digest() *digest.Live {
-	return &digest.Live{Secrets: l.Secrets, SlackOptions: l.SlackOptions, Email: l.Email}
+	return &digest.Live{Slack: l.Slack, Email: l.Email}
 }
 
 // Bot returns the bot-token Slack client, created on first use from the secret.
-func (l *Live) Bot(ctx context.Context) (*slack.Client, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.bot != nil {
-		return l.bot, nil
-	}
-	s, err := l.secret(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if s.BotToken == "" {
-		return nil, notify.Permanent("slack bot", errors.New("the Slack secret has no bot_token"))
-	}
-	l.bot = slack.New(s.BotToken, l.SlackOptions...)
-	return l.bot, nil
-}
-
-func (l *Live) webhook(ctx context.Context, name string) (*slack.Webhook, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if wh := l.webhooks[name]; wh != nil {
-		return wh, nil
-	}
-	s, err := l.secret(ctx)
-	if err != nil {
-		return nil, err
-	}
-	url, ok := s.Webhook(name)
-	if !ok {
-		return nil, notify.Permanent("slack webhook "+name, fmt.Errorf("the Slack secret has no webhooks[%q]", name))
-	}
-	if l.webhooks == nil {
-		l.webhooks = map[string]*slack.Webhook{}
-	}
-	l.webhooks[name] = slack.NewWebhook(name, url, l.SlackOptions...)
-	return l.webhooks[name], nil
-}
-
-func (l *Live) secret(ctx context.Context) (secrets.Slack, error) {
-	if l.Secrets == nil {
-		return secrets.Slack{}, notify.Permanent("slack", errors.New("no Slack secret configured (set "+appenv.SlackSecretARN+")"))
-	}
-	return l.Secrets.Get(ctx)
-}
+func (l *Live) Bot(ctx context.Context) (*slack.Client, error) { return l.Slack.Bot(ctx) }
 
 // Preview "delivers" by writing the exact Slack request body or email files under a folder
 // (internal/preview): what Live would send, sending nothing.

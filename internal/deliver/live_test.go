@@ -52,9 +52,11 @@ routes:
 	ssmSrv.AddInvocation(inv)
 
 	live := &deliver.Live{
-		Secrets:      secretsOf{secrets.Slack{Webhooks: map[string]string{"ops": srv.WebhookURL("ops")}}},
-		SlackOptions: []slack.Option{slack.WithAPIURL(srv.APIURL)},
-		Enricher:     &enrich.Enricher{SSM: ssmSrv.SSM(), Region: n.Region},
+		Slack: &slack.Clients{
+			Secrets: secretsOf{secrets.Slack{Webhooks: map[string]string{"ops": srv.WebhookURL("ops")}}},
+			Options: []slack.Option{slack.WithAPIURL(srv.APIURL)},
+		},
+		Enricher: &enrich.Enricher{SSM: ssmSrv.SSM(), Region: n.Region},
 	}
 	d := set.Decide(&n, n.EventTime)
 	if len(d.Deliveries) != 1 {

@@ -267,9 +267,11 @@ func live(tb testing.TB, slackSrv *slacktest.Server, sesURL string) *digest.Live
 	cfg := dynamo.LocalConfig()
 	sesClient := ses.NewFromConfig(cfg, func(o *ses.Options) { o.BaseEndpoint = aws.String(sesURL) })
 	return &digest.Live{
-		Secrets:      staticSecret{secrets.Slack{BotToken: slackSrv.Token}},
-		SlackOptions: []slack.Option{slack.WithAPIURL(slackSrv.APIURL)},
-		Email:        email.New(sesClient),
+		Slack: &slack.Clients{
+			Secrets: staticSecret{secrets.Slack{BotToken: slackSrv.Token}},
+			Options: []slack.Option{slack.WithAPIURL(slackSrv.APIURL)},
+		},
+		Email: email.New(sesClient),
 	}
 }
 

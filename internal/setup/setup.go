@@ -65,13 +65,14 @@ func Store(cfg aws.Config, env Getenv) (*dynamo.Store, error) {
 // Deliverer sends for real: Slack with the secret named by $SSMNOTIFY_SLACK_SECRET_ARN (fetched
 // once, on first use), SES at $SES_ENDPOINT when set.
 func Deliverer(cfg aws.Config, env Getenv, log *slog.Logger) *deliver.Live {
-	live := &deliver.Live{SlackOptions: []slack.Option{slack.WithLogger(log)}}
+	clients := &slack.Clients{Options: []slack.Option{slack.WithLogger(log)}, MissingSecret: appenv.SlackSecretARN}
 	if arn := env(appenv.SlackSecretARN); arn != "" {
-		live.Secrets = secrets.NewSlackLoader(secretsmanager.NewFromConfig(cfg), arn)
+		clients.Secrets = secrets.NewSlackLoader(secretsmanager.NewFromConfig(cfg), arn)
 	}
 	if u := env(appenv.SlackAPIURL); u != "" {
-		live.SlackOptions = append(live.SlackOptions, slack.WithAPIURL(u))
+		clients.Options = append(clients.Options, slack.WithAPIURL(u))
 	}
+	live := &deliver.Live{Slack: clients}
 	live.Email = email.New(ses.NewFromConfig(cfg, func(o *ses.Options) {
 		if ep := env(appenv.SESEndpoint); ep != "" {
 			o.BaseEndpoint = &ep
