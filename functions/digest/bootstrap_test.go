@@ -3,11 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,66 +19,11 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/testenv"
 )
 
-// buildBootstrap builds this function for the host, the way `make build` does for Lambda
-// (lambda.norpc, trimmed, stripped), into a task root with the config beside it.
 func buildBootstrap(tb testing.TB) (bin, root string) {
 	tb.Helper()
-	root = tb.TempDir()
-	bin = filepath.Join(root, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build bootstrap: %v\n%s", err, out)
-	}
-	cfg, err := os.ReadFile(filepath.Join(testenv.ModuleRoot(tb), "config", "ssmnotify.yaml"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "config"), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "config", "ssmnotify.yaml"), cfg, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	return bin, root
+	return lambdatest.BuildBootstrap(tb, ".", filepath.Join(testenv.ModuleRoot(tb), "config", "ssmnotify.yaml"))
 }
 
-// secretsManager answers GetSecretValue with the Slack secret, speaking the Secrets Manager JSON
-// protocol the real SDK client uses.
-func secretsManager(tb testing.TB, secret string) string {
-	tb.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
-			http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:ssmnotify-slack", "Name": "ssmnotify-slack", "SecretString": secret})
-	}))
-	tb.Cleanup(srv.Close)
-	return srv.URL
-}
-
-type sesStore struct {
-	Emails []struct {
-		Subject string `json:"subject"`
-		To      string `json:"to"`
-	} `json:"emails"`
-}
-
-func readSES(tb testing.TB, url string) sesStore {
-	tb.Helper()
-	resp, err := http.Get(url + "/store")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var s sesStore
-	body, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(body, &s); err != nil {
-		tb.Fatalf("ses store: %v: %s", err, body)
-	}
-	return s
-}
 
 // TestBootstrapUnderRuntimeAPI runs the real digest binary the way Lambda does, with every local
 // part: dynalite, aws-ses-v2-local, the local Slack server and a Secrets Manager stand-in, and
@@ -93,7 +34,7 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 	table := ddb.NewTable(t)
 	ses := testenv.SESLocal(t)
 	slack := slacktest.NewServer(t)
-	sm := secretsManager(t, `{"bot_token":"`+slack.Token+`"}`)
+	sm := testenv.SecretsManager(t, `{"bot_token":"`+slack.Token+`"}`)
 
 	// Failures in the windows of two scheduled days. The function reads the wall clock to tell
 	// expired items, so they are written with now = the wall clock (their TTL runs from it).
@@ -153,7 +94,7 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "5 failures") {
 			t.Errorf("Slack has %d messages (%+v), want one digest of 5 failures", len(msgs), msgs)
 		}
-		emails := readSES(t, ses.URL).Emails
+		emails := testenv.ReadSES(t, ses.URL).Emails
 		if len(emails) != 1 || !strings.Contains(emails[0].Subject, "Run Command digest") {
 			t.Errorf("SES has %+v, want one digest", emails)
 		}
@@ -168,14 +109,14 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 		if strings.Contains(res.Error.ErrorMessage, slack.Token) {
 			t.Error("the error response carries the Slack token")
 		}
-		emails := len(readSES(t, ses.URL).Emails)
+		emails := len(testenv.ReadSES(t, ses.URL).Emails)
 		if res := invoke(nextDay); res.Error != nil {
 			t.Fatalf("retry: %+v", res.Error)
 		}
 		if n := len(slack.Messages("#ops-alerts")); n != 2 {
 			t.Errorf("Slack has %d messages, want 2", n)
 		}
-		if n := len(readSES(t, ses.URL).Emails); n != emails || n != 2 {
+		if n := len(testenv.ReadSES(t, ses.URL).Emails); n != emails || n != 2 {
 			t.Errorf("emails %d → %d, want 2 and no resend", emails, n)
 		}
 	})
