@@ -24,7 +24,6 @@ func buildBootstrap(tb testing.TB) (bin, root string) {
 	return lambdatest.BuildBootstrap(tb, ".", filepath.Join(testenv.ModuleRoot(tb), "config", "ssmnotify.yaml"))
 }
 
-
 // TestBootstrapUnderRuntimeAPI runs the real digest binary the way Lambda does, with every local
 // part: dynalite, aws-ses-v2-local, the local Slack server and a Secrets Manager stand-in, and
 // the shipped config (digest to #ops-alerts and platform-email, 24 hours, 08:00 London).

@@ -19,7 +19,6 @@ func buildBootstrap(tb testing.TB) (bin, root string) {
 	return lambdatest.BuildBootstrap(tb, ".", filepath.Join(testenv.ModuleRoot(tb), "config", "ssmnotify.yaml"))
 }
 
-
 // TestBootstrapUnderRuntimeAPI runs the real router binary the way Lambda does, with every local
 // part: dynalite, aws-ses-v2-local, the local Slack server and a Secrets Manager stand-in.
 func TestBootstrapUnderRuntimeAPI(t *testing.T) {
