@@ -244,13 +244,13 @@ func TestDigestHTMLMatchesTemplate(t *testing.T) {
 	})
 }
 
-// fuzzSeeds are the hostile corpora (the megabyte outputs left out: the fuzzer mutates seeds).
+// fuzzSeeds are the hostile corpora, each cut to 512 bytes: long seeds add nothing the escapers
+// do not already see in a short one, and they make minimizing an interesting input take the
+// whole fuzzing time (the tests above render the long values in full).
 func fuzzSeeds() []string {
 	var out []string
 	for _, s := range append(append(append([]string{}, hostile...), hostileOutput...), append(hostileURLs, hostileColors...)...) {
-		if len(s) <= 16<<10 {
-			out = append(out, s)
-		}
+		out = append(out, s[:min(len(s), 512)])
 	}
 	return out
 }
