@@ -294,3 +294,35 @@ func TestCommandSummariesOnlyUpdateOneParent(t *testing.T) {
 	}
 	t.Logf("Slack calls %d (%d posts, %d updates)", s.calls, s.posts, s.updates)
 }
+
+// TestTerminalStateIsBroadcastWhenAsked: with broadcast_terminal the command's final state is
+// posted once as a thread reply that is also shown in the channel.
+func TestTerminalStateIsBroadcastWhenAsked(t *testing.T) {
+	f := newFleet(t, memory.New(), 1)
+	set, err := rules.Parse([]byte(strings.Replace(fleetConfig, `mentions: {Failed: "<!here>"}`, "broadcast_terminal: true", 1)), "fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.handlers[0].Rules = set
+	cmd := "b0b0b0b0-1111-4222-8333-944455556666"
+	bodies, _ := fleetCommand(cmd, 3, 1, 0, rand.New(rand.NewPCG(1, 2)))
+	// Invocation notifications alone do not say how many instances there are; the command's own
+	// terminal status (its summary, or EventBridge's command event) says it finished.
+	bodies = append(bodies, snsEnvelope("summary", map[string]any{"commandId": cmd, "documentName": "AWS-RunPatchBaseline",
+		"instanceIds": []string{"i-00000000000000000", "i-00000000000000001", "i-00000000000000002"}, "requestedDateTime": "2026-05-04T10:00:00Z",
+		"expiresAfter": "2026-05-04T11:00:00Z", "outputS3BucketName": "", "outputS3KeyPrefix": "", "status": "Failed", "eventTime": "2026-05-04T10:02:00Z"}))
+	f.run(sqsBatches(bodies, 2), time.Second)
+	f.run(sqsBatches(bodies, 2), time.Second) // redelivered: still one broadcast
+	var broadcasts int
+	for _, m := range f.slack.Messages("#fleet") {
+		if m.ReplyBroadcast {
+			broadcasts++
+			if !strings.Contains(m.Text, "Command finished") {
+				t.Errorf("broadcast %q", m.Text)
+			}
+		}
+	}
+	if broadcasts != 1 {
+		t.Errorf("%d broadcasts, want 1", broadcasts)
+	}
+}
