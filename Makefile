@@ -64,9 +64,9 @@ deploy: deps ## build and deploy to the current AWS account; context in CDK_ARGS
 	$(CDK) deploy $(CDK_ARGS)
 
 .PHONY: bench
-bench: deps ## run every benchmark and print its figures as one table (raw output: build/bench.txt)
+bench: deps ## run every benchmark, one package at a time, and print the figures as one table (raw: build/bench.txt)
 	@mkdir -p build
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -timeout 30m ./... | tee build/bench.txt | $(GO) run ./tools/benchtable
+	$(GO) test -p 1 -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -timeout 30m ./... | tee build/bench.txt | $(GO) run ./tools/benchtable
 
 .PHONY: fuzz
 fuzz: ## fuzz the decoders, FUZZTIME each (default 60s)
