@@ -21,6 +21,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/setup"
+	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/memory"
 	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
@@ -183,14 +184,18 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 
 	needAWS := f.store == "dynamodb" || f.deliverMode == "live"
 	var getenv = setup.Getenv(os.Getenv)
-	var awsCfg = awsConfigOrNil(needAWS)
+	var awsCfg *aws.Config
+	if needAWS {
+		cfg, err := config.LoadDefaultConfig(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("AWS config: %w", err)
+		}
+		awsCfg = &cfg
+	}
 	switch f.store {
 	case "memory":
 		h.Store = memory.New()
 	case "dynamodb":
-		if awsCfg == nil {
-			return nil, fmt.Errorf("--store dynamodb: no AWS config")
-		}
 		s, err := setup.Store(*awsCfg, getenv)
 		if err != nil {
 			return nil, err
@@ -207,16 +212,11 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		}
 		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
-		h.Threads = &thread.Threads{Store: h.Store, Schedule: env.renders, Now: now, Token: "local",
-			Slack: func(context.Context) (thread.Poster, error) { return env.preview, nil }}
+		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
 	case "live":
-		if awsCfg == nil {
-			return nil, fmt.Errorf("--deliver live: no AWS config")
-		}
 		live := setup.Deliverer(*awsCfg, getenv, log)
 		h.Deliver = live
-		h.Threads = &thread.Threads{Store: h.Store, Schedule: env.renders, Now: now, Token: "local",
-			Slack: func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) }}
+		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
 	}
@@ -224,15 +224,10 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	return env, nil
 }
 
-func awsConfigOrNil(need bool) *aws.Config {
-	if !need {
-		return nil
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		return nil
-	}
-	return &cfg
+// localThreads keeps the commands' evolving messages for a local run, with an in-process render
+// queue that the CLI drains.
+func localThreads(store state.Store, renders *thread.Memory, now func() time.Time, slack func(context.Context) (thread.Poster, error)) *thread.Threads {
+	return &thread.Threads{Store: store, Schedule: renders, Now: now, Token: "local", Slack: slack}
 }
 
 // threadWords says what a command's evolving message did.

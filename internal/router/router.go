@@ -250,12 +250,7 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 	start := h.now()
 	base := Result{Record: n.Record, RecordID: n.RecordID, Notification: n}
 	emit := func(r Result, level slog.Level) Result {
-		log.LogAttrs(ctx, level, "notification",
-			slog.String("command_id", n.CommandID), slog.String("instance_id", n.InstanceID),
-			slog.String("kind", string(n.Kind)), slog.String("status", string(n.Status)),
-			slog.String("route", r.Route), slog.String("destination", r.Destination),
-			slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason),
-			slog.Float64("duration_ms", float64(h.now().Sub(start).Microseconds())/1000))
+		h.logResult(ctx, log, level, r, h.now().Sub(start))
 		return r
 	}
 

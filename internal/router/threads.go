@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
@@ -129,7 +130,11 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 				r.Outcome, r.Reason = h.parkPermanent(ctx, raw, r.Notification, rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, err.Error())
 			}
 			h.count(m, *r, rules.DestinationSlack)
-			h.logResult(ctx, log, *r)
+			level := slog.LevelInfo
+			if r.Outcome == Retryable || r.Outcome == Permanent {
+				level = slog.LevelError
+			}
+			h.logResult(ctx, log, level, *r, 0)
 		}
 	}
 }
@@ -207,12 +212,8 @@ func (h *Handler) count(m *metrics.Recorder, r Result, typ rules.DestinationType
 	}
 }
 
-// logResult writes the decision line of a delivery.
-func (h *Handler) logResult(ctx context.Context, log *slog.Logger, r Result) {
-	level := slog.LevelInfo
-	if r.Outcome == Retryable || r.Outcome == Permanent {
-		level = slog.LevelError
-	}
+// logResult writes the one decision line of a notification at a destination.
+func (h *Handler) logResult(ctx context.Context, log *slog.Logger, level slog.Level, r Result, took time.Duration) {
 	var cmd, inst, status, kind string
 	if n := r.Notification; n != nil {
 		cmd, inst, status, kind = n.CommandID, n.InstanceID, string(n.Status), string(n.Kind)
@@ -222,5 +223,5 @@ func (h *Handler) logResult(ctx context.Context, log *slog.Logger, r Result) {
 		slog.String("kind", kind), slog.String("status", status),
 		slog.String("route", r.Route), slog.String("destination", r.Destination),
 		slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason),
-		slog.Float64("duration_ms", 0))
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000))
 }
