@@ -21,7 +21,6 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/secrets"
 	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
@@ -269,16 +268,16 @@ func live(tb testing.TB, slackSrv *slacktest.Server, sesURL string) *digest.Deli
 	sesClient := ses.NewFromConfig(cfg, func(o *ses.Options) { o.BaseEndpoint = aws.String(sesURL) })
 	return &digest.Delivery{Transport: &deliver.Live{
 		Slack: &slack.Clients{
-			Secrets: staticSecret{secrets.Slack{BotToken: slackSrv.Token}},
+			Secrets: staticSecret{slack.Secret{BotToken: slackSrv.Token}},
 			Options: []slack.Option{slack.WithAPIURL(slackSrv.APIURL)},
 		},
 		Email: email.New(sesClient),
 	}}
 }
 
-type staticSecret struct{ s secrets.Slack }
+type staticSecret struct{ s slack.Secret }
 
-func (s staticSecret) Get(context.Context) (secrets.Slack, error) {
+func (s staticSecret) Get(context.Context) (slack.Secret, error) {
 	return s.s, nil
 }
 
