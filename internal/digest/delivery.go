@@ -6,6 +6,7 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
+	"github.com/ssmnotify/ssmnotify/internal/digest/view"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 )
@@ -34,9 +35,9 @@ type message struct {
 func (m message) Name() []string { return []string{"digest", m.dest.Name} }
 
 func (m message) Slack() render.SlackMessage {
-	return render.DigestSlack(m.s, render.DigestOptions{Location: m.loc})
+	return view.Slack(m.s, view.Options{Location: m.loc})
 }
 
 func (m message) Email() (render.EmailMessage, error) {
-	return render.DigestEmail(m.s, render.DigestOptions{Location: m.loc, SubjectPrefix: m.dest.Email.SubjectPrefix})
+	return view.Email(m.s, view.Options{Location: m.loc, SubjectPrefix: m.dest.Email.SubjectPrefix})
 }

@@ -33,12 +33,16 @@ type Options struct {
 	Detail *Detail
 }
 
-// Caps on untrusted values, in runes. They keep a hostile 10 KB document name from crowding out
-// everything else; Slack's own limits are enforced separately.
+// Caps on untrusted values, in runes, for every view (the digest's included). They keep a
+// hostile 10 KB document name from crowding out everything else; Slack's own limits are
+// enforced separately.
 const (
-	maxDocumentRunes   = 200
-	maxIDRunes         = 80
+	MaxDocumentRunes   = 200
+	MaxIDRunes         = 80
 	maxInstancesListed = 20
+
+	maxDocumentRunes = MaxDocumentRunes
+	maxIDRunes       = MaxIDRunes
 )
 
 // facts is what every renderer shows, computed once from a notification.
