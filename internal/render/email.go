@@ -69,7 +69,7 @@ func Email(n *payload.Notification, opt Options) (EmailMessage, error) {
 func newEmailData(n *payload.Notification, opt Options) emailData {
 	f := newFacts(n)
 	d := emailData{
-		Subject: Subject(n, opt),
+		Subject: emailSubject(n, opt),
 		Status:  SingleLine(f.status, 60),
 		Color:   f.style.Color,
 	}
@@ -183,11 +183,11 @@ func emailText(d *emailData) string {
 	return b.String()
 }
 
-// Subject is the email subject of n, e.g.
+// emailSubject is the email subject of n, e.g.
 // "[FAILED] AWS-RunPatchBaseline on 3 instances — 1a2b3c4d (us-east-1)": the status first so
 // that a full inbox sorts itself, then what ran, where, and the short command ID to tell
 // commands apart. It is a single line of at most MaxSubject runes.
-func Subject(n *payload.Notification, opt Options) string {
+func emailSubject(n *payload.Notification, opt Options) string {
 	f := newFacts(n)
 	var b strings.Builder
 	b.Grow(128)
