@@ -78,8 +78,8 @@ type alert struct {
 	opt  render.Options
 }
 
-// Alert is the message of notification n for dest, rendered with opt (see Options).
-func Alert(n *payload.Notification, dest *rules.Destination, opt render.Options) Message {
+// alertOf is the message of notification n for dest, rendered with opt (see Options).
+func alertOf(n *payload.Notification, dest *rules.Destination, opt render.Options) Message {
 	return alert{n: n, dest: dest, opt: opt}
 }
 
