@@ -71,16 +71,11 @@ func Options(n *payload.Notification, d *rules.Destination) render.Options {
 	return o
 }
 
-// alert is a notification rendered for one destination.
+// alert is a notification rendered for one destination with opt (see Options).
 type alert struct {
 	n    *payload.Notification
 	dest *rules.Destination
 	opt  render.Options
-}
-
-// alertOf is the message of notification n for dest, rendered with opt (see Options).
-func alertOf(n *payload.Notification, dest *rules.Destination, opt render.Options) Message {
-	return alert{n: n, dest: dest, opt: opt}
 }
 
 func (a alert) Name() []string {

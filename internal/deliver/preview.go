@@ -31,7 +31,7 @@ func (p *Preview) Deliver(ctx context.Context, d rules.Delivery, n *payload.Noti
 	if d.Destination == nil {
 		return notify.Permanent("preview", fmt.Errorf("delivery of route %q has no destination", d.Route))
 	}
-	return Send(ctx, p, d.Destination, alertOf(n, d.Destination, Options(n, d.Destination)))
+	return Send(ctx, p, d.Destination, alert{n: n, dest: d.Destination, opt: Options(n, d.Destination)})
 }
 
 // PostMessage writes the chat.postMessage body of msg.
