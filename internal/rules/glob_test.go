@@ -30,6 +30,14 @@ func TestGlob(t *testing.T) {
 		{"ünï*", []string{"ünïcode"}, []string{"unicode"}},
 		{"?", []string{"ü", "a"}, []string{"", "ab"}},
 		{"**", []string{"", "anything"}, nil},
+		// What path.Match does differently, and the wrapper keeps as the config has always had it.
+		{"*/Deploy-?eb", []string{"arn:aws:ssm:us-east-1:123456789012:document/Deploy-web"}, []string{"Deploy-web"}},
+		{"a?b", []string{"a/b", "axb"}, []string{"ab"}},
+		{"[!/]x", []string{"ax"}, []string{"/x"}},
+		{"[.-0]", []string{"/", ".", "0"}, []string{"1"}},
+		{"[]-]", []string{"]", "-"}, []string{"a"}},
+		{`[\]]`, []string{"]"}, []string{`\`}},
+		{"a[!b-d]*", []string{"a/", "ae"}, []string{"ac", "a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
