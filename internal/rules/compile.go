@@ -8,9 +8,9 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/problem"
 )
 
-// compiler turns the raw sections into a Set: it checks every value against what it may be
-// (statuses, patterns, zones, addresses, times) and resolves names, reporting to the same
-// problem.List as the reader. It knows nothing of YAML.
+// compiler turns the raw sections into a Set: it checks that required keys are given and every
+// value against what it may be (statuses, patterns, zones, addresses, times), and resolves
+// names, reporting to the same problem.List as the reader. It knows nothing of YAML.
 type compiler struct {
 	problems *problem.List
 	set      *Set

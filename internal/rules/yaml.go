@@ -14,9 +14,10 @@ import (
 )
 
 // Parsing reads the YAML into raw section structs (raw*, one file per section) and checks the
-// file's shape only: which keys, mappings, lists and single values, booleans, required keys,
-// entry names. Compiling (compile.go) then gives every value its meaning. Both report to one
-// problem.List, so that a file with problems of both kinds lists them all in one pass.
+// file's shape only: known keys, mappings, lists and single values, booleans, entry names, each
+// value's line. Compiling (compile.go) then checks that required keys are given and what every
+// value means, and resolves names. Both report to one problem.List, so that a file with
+// problems of both kinds lists them all in one pass; on one line, shape problems come first.
 
 // scalar is one value as written, with its line. A single value (reader.str) is trimmed; an
 // entry of a list (reader.list) is kept as written, as the messages quote it.
