@@ -712,7 +712,7 @@ func TestStack(t *testing.T) {
 	t.Run("no wildcards", func(t *testing.T) {
 		s.checkNoWildcards(t, map[string][]string{
 			idMaintenanceRole: {"ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand", "resource-groups:ListGroups", "tag:GetResources"}, // no resource-level permissions
-			idRouterRole:      {"ssm:GetCommandInvocation"}, // no resource-level permissions
+			idRouterRole:      {"ssm:GetCommandInvocation"},                                                                                                                          // no resource-level permissions
 		})
 	})
 
