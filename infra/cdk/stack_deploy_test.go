@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -190,5 +193,38 @@ func (s *synthesized) checkTrailAlarms(t *testing.T, logGroup string) {
 			"MetricName": name, "Namespace": mt["MetricNamespace"], "Threshold": 1,
 			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "AlarmActions": []any{ref(idAlarmTopic)},
 		})
+	}
+}
+
+// TestSchedulerSampleMatchesInput: events/scheduled-digest-scheduler.json is what the deployed
+// schedule sends the digest — the target input with Scheduler's placeholders and the template's
+// pseudo parameters filled in — so `sam local invoke DigestFunction -e` it behaves as deployed.
+func TestSchedulerSampleMatchesInput(t *testing.T) {
+	root, err := ModuleRoot(mustGetwd(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "events", "scheduled-digest-scheduler.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample map[string]any
+	if err := json.Unmarshal(raw, &sample); err != nil {
+		t.Fatal(err)
+	}
+	res := sample["resources"].([]any)
+	filled := strings.NewReplacer(
+		"<aws.scheduler.execution-id>", sample["id"].(string),
+		"<aws.scheduler.scheduled-time>", sample["time"].(string),
+		"<aws.scheduler.schedule-arn>", res[0].(string),
+		"${AWS::AccountId}", sample["account"].(string),
+		"${AWS::Region}", sample["region"].(string),
+	).Replace(digestInput())
+	var input map[string]any
+	if err := json.Unmarshal([]byte(filled), &input); err != nil {
+		t.Fatalf("filled input is not JSON: %v\n%s", err, filled)
+	}
+	if diff := cmp.Diff(input, sample); diff != "" {
+		t.Errorf("the Scheduler sample differs from the schedule's input (-input +sample):\n%s", diff)
 	}
 }
