@@ -58,7 +58,8 @@ func runPreview(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify preview: %v\n", err)
 		return 1
 	}
-	ns, bad := payload.Decode(raw)
+	recs := payload.Decode(raw)
+	ns, bad := recs.Notifications(), recs.Errors()
 	for i := range ns {
 		n := &ns[i]
 		dec := set.Decide(n, now)

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 )
 
 // Class says whether trying the same delivery again later can succeed.
@@ -61,6 +63,16 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Fault places the failure in ssmnotify's one error taxonomy (internal/fault), which the router
+// reads: a permanent failure is parked with this error as the destination's reason, anything
+// else is retried.
+func (e *Error) Fault() fault.Class {
+	if e.Class == ClassPermanent {
+		return fault.Permanent
+	}
+	return fault.Retryable
+}
 
 // Retryable marks err, from operation op, as worth retrying later. It returns nil for a nil err.
 func Retryable(op string, err error) error {
