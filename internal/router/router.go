@@ -1,7 +1,7 @@
 // Package router is the router Lambda's handler: decode (once, into records) → guard → decide →
-// claim → deliver → complete or park, for every record of an SNS, SQS or EventBridge event. The Lambda entry point,
-// the local CLI and the tests all run this same Handler; only its dependencies differ (DynamoDB
-// or the in-process store, live or preview delivery).
+// claim → deliver → complete or park, for every record of an SNS, SQS or EventBridge event. The
+// Lambda entry point, the local CLI and the tests all run this same Handler; only its
+// dependencies differ (DynamoDB or the in-process store, live or preview delivery).
 package router
 
 import (
@@ -224,7 +224,8 @@ func (h *Handler) Process(ctx context.Context, raw []byte) (*Report, error) {
 			order = append(order, i)
 		}
 	}
-	if renders == 0 || renders < len(recs) {
+	if len(recs) == 0 || renders < len(recs) {
+		// Notifications received, bad ones included; a batch of render requests only has none.
 		inv.m.Add("Received", float64(len(recs)-renders))
 	}
 	sort.SliceStable(order, func(a, b int) bool {
