@@ -43,6 +43,7 @@ func newThreadRequest(n *payload.Notification, dest *rules.Destination) thread.R
 	return thread.Request{
 		CommandID: n.CommandID, Destination: dest.Name, Channel: dest.Slack.Channel,
 		Region: n.Region, Account: n.Account, Broadcast: dest.Slack.BroadcastTerminal, Mentions: dest.Slack.Mentions,
+		OutputBucket: n.OutputS3BucketName, OutputPrefix: n.OutputS3KeyPrefix,
 	}
 }
 
@@ -73,6 +74,10 @@ func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup b
 	}
 	j.results = append(j.results, idx)
 	j.n = n
+	if j.req.OutputBucket == "" && n.OutputS3BucketName != "" {
+		// Invocation notifications may lack the output location their command summary names.
+		j.req.OutputBucket, j.req.OutputPrefix = n.OutputS3BucketName, n.OutputS3KeyPrefix
+	}
 	j.dup = j.dup && dup
 }
 
@@ -157,8 +162,13 @@ func (h *Handler) processRenders(ctx context.Context, reqs []thread.Request, ids
 					r.Outcome = Unchanged
 				}
 			case notify.IsPermanent(err):
-				// The next notification of the command renders again; nothing to replay.
+				// This render may be the only one left to show the command's final state: keep it,
+				// replayable, for an operator (ssmnotify redrive) once the cause is fixed.
 				r.Outcome, r.Reason = Permanent, "command message: "+err.Error()
+				if perr := h.park(ctx, Parked{Code: CodePermanent, Reason: r.Reason, CommandID: req.CommandID, Destination: req.Destination,
+					Event: thread.Event([]thread.Request{req})}); perr != nil {
+					r.Outcome, r.Reason = Retryable, r.Reason+"; parking it failed: "+perr.Error()
+				}
 			default:
 				r.Outcome, r.Reason = Retryable, "command message: "+err.Error()
 			}

@@ -106,7 +106,20 @@ type Fault struct {
 	Error string
 	// Hang holds the request until the client gives up (its timeout or context).
 	Hang bool
+	// Posted makes the server do the work first (the message is posted or updated) and only then
+	// answer the fault: an answer lost after Slack acted, or, with NoTS, an "ok" that lacks the
+	// message's ts.
+	Posted bool
+	// NoTS answers {"ok":true} without "ts" (with Posted).
+	NoTS bool
 }
+
+// PostedButLost posts the message and then answers an HTTP 500, as when Slack acted but its
+// answer was lost on the way.
+func PostedButLost() Fault { return Fault{Status: http.StatusInternalServerError, Posted: true} }
+
+// OKWithoutTS posts the message and answers ok:true without the message's ts.
+func OKWithoutTS() Fault { return Fault{Posted: true, NoTS: true} }
 
 // RateLimited is a 429 with Retry-After, as Slack answers when a channel gets more than about one
 // message per second.
@@ -345,7 +358,8 @@ func (s *Server) handleAPI(method string) http.HandlerFunc {
 		s.mu.Lock()
 		now := s.now()
 		call := Call{Method: method, Channel: req.Channel, ThreadTS: req.ThreadTS, Time: now}
-		if f, ok := s.nextFault(method); ok {
+		f, faulty := s.nextFault(method)
+		if faulty && !f.Posted {
 			call.Injected = true
 			s.mu.Unlock()
 			s.answerFault(w, r, &call, f, false)
@@ -355,6 +369,18 @@ func (s *Server) handleAPI(method string) http.HandlerFunc {
 			call.Status = status
 			if e, _ := body["error"].(string); e != "" {
 				call.Error = e
+			}
+			if faulty && body["ok"] == true {
+				// Slack did the work; the answer is the injected one.
+				call.Injected = true
+				if f.NoTS {
+					delete(body, "ts")
+					delete(body, "message")
+				} else {
+					s.mu.Unlock()
+					s.answerFault(w, r, &call, f, false)
+					return
+				}
 			}
 			s.calls = append(s.calls, call)
 			s.mu.Unlock()
