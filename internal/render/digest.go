@@ -28,6 +28,29 @@ func (o DigestOptions) loc() *time.Location {
 	return o.Location
 }
 
+// failedWords is the digest's count, failed commands and failed instances apart: "1 failed
+// command, 60 failed instances" (a command summary and its instances are one failure, not 61).
+func failedWords(s *tally.Summary) string {
+	w := plural(s.FailedCommands, "failed command", "failed commands")
+	if s.FailedInstances > 0 {
+		w += ", " + plural(s.FailedInstances, "failed instance", "failed instances")
+	}
+	return w
+}
+
+// headlineCount is what the comparison with the previous window counts: failed instances when
+// either window has any, else all failure entries (command summaries only).
+func headlineCount(s *tally.Summary) (cur, was int) {
+	p := s.Previous
+	if p == nil {
+		return s.FailedInstances, 0
+	}
+	if s.FailedInstances > 0 || p.FailedInstances > 0 {
+		return s.FailedInstances, p.FailedInstances
+	}
+	return s.Total, p.Total
+}
+
 // digestTimeLayout writes window bounds for humans, in the configured zone.
 const digestTimeLayout = "Mon 2 Jan 2006 15:04 MST"
 
@@ -58,12 +81,13 @@ func newDigestFacts(s *tally.Summary, opt DigestOptions) digestFacts {
 		f.title = "Run Command digest: all clear"
 		f.color = StyleOf(payload.StatusSuccess).Color
 	} else {
-		f.title = "Run Command digest: " + plural(s.Total, "failure", "failures")
+		f.title = "Run Command digest: " + failedWords(s)
 		f.color = StyleOf(payload.StatusFailed).Color
 	}
 	f.window = s.From.In(loc).Format(digestTimeLayout) + " → " + s.To.In(loc).Format(digestTimeLayout) + " (" + f.length + ")"
 	if p := s.Previous; p != nil {
-		f.versus = totalChange(s.Total, p.Total, f.length)
+		cur, was := headlineCount(s)
+		f.versus = totalChange(cur, was, f.length)
 	}
 	for _, c := range s.ByStatus {
 		st := payload.Status(c.Name)
@@ -104,8 +128,8 @@ func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
 	lead.WriteString(" → ")
 	lead.WriteString(slackDate(s.To, loc))
 	lead.WriteString(" (" + f.length + ")")
-	lead.WriteString("\n*Failures:* ")
-	lead.WriteString(thousands(s.Total))
+	lead.WriteString("\n*Failed:* ")
+	lead.WriteString(EscapeMrkdwn(failedWords(s)))
 	if f.versus != "" {
 		lead.WriteString(" — ")
 		lead.WriteString(EscapeMrkdwn(f.versus))
@@ -341,13 +365,13 @@ func DigestSubject(s *tally.Summary, opt DigestOptions) string {
 	if s.Clear() {
 		b.WriteString("all clear")
 	} else {
-		b.WriteString(plural(s.Total, "failure", "failures"))
-		if p := s.Previous; p != nil && p.Total != s.Total {
+		b.WriteString(failedWords(s))
+		if cur, was := headlineCount(s); s.Previous != nil && cur != was {
 			b.WriteString(" (")
-			if s.Total > p.Total {
-				b.WriteString("▲ " + thousands(s.Total-p.Total))
+			if cur > was {
+				b.WriteString("▲ " + thousands(cur-was))
 			} else {
-				b.WriteString("▼ " + thousands(p.Total-s.Total))
+				b.WriteString("▼ " + thousands(was-cur))
 			}
 			b.WriteByte(')')
 		}
