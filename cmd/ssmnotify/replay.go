@@ -133,6 +133,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		Rules: set, Store: store, Deliver: rec, Park: rec, Now: clk.now, Logger: log,
 		Threads: &thread.Threads{Store: store, Schedule: queue, Now: clk.now, Token: "replay",
 			Slack: func(context.Context) (thread.Poster, error) { return rec, nil }},
+		Emails: &thread.Emails{Store: store, Schedule: queue, Now: clk.now, Token: "replay", Send: rec.email},
 	}
 	r := &replayer{h: h, queue: queue, clk: clk, stdout: stdout, seen: map[*payload.Notification]bool{}}
 	for _, l := range lines {
@@ -335,9 +336,9 @@ func replayDigest(ctx context.Context, set *rules.Set, store state.Store, rec *r
 	if s := rep.Summary; s != nil {
 		d.FailedCommands, d.FailedInstances = s.FailedCommands, s.FailedInstances
 	}
-	fmt.Fprintf(stdout, "%s  digest of %s: %d failed commands, %d failed instances\n", t.UTC().Format("15:04:05.000"), rep.Window, d.FailedCommands, d.FailedInstances)
+	fmt.Fprintf(stdout, "%s  digest of %s: %d failed command(s), %d failed instance(s)\n", t.UTC().Format(time.RFC3339), rep.Window, d.FailedCommands, d.FailedInstances)
 	for _, r := range rep.Results {
-		fmt.Fprintf(stdout, "%s    → %s (%s): %s %s\n", t.UTC().Format("15:04:05.000"), r.Destination, r.Type, r.Outcome, r.Reason)
+		fmt.Fprintf(stdout, "%s    → %s (%s): %s %s\n", t.UTC().Format(time.RFC3339), r.Destination, r.Type, r.Outcome, r.Reason)
 	}
 	return d, nil
 }
@@ -402,6 +403,18 @@ func (r *recorder) Deliver(_ context.Context, d rules.Delivery, n *payload.Notif
 		return notify.Permanent("deliver to "+dest.Name, fmt.Errorf("destination type %q has no transport", dest.Type))
 	}
 	if err != nil {
+		return notify.Permanent("replay", err)
+	}
+	return nil
+}
+
+// email writes one command-outcome email.
+func (r *recorder) email(_ context.Context, dest *rules.Destination, mail render.EmailMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.emails++
+	if err := r.write(safeName(dest.Name)+"-email", map[string][]byte{".html": []byte(mail.HTML), ".txt": []byte(mail.Text),
+		".headers.txt": []byte(preview.Headers(dest.Email, mail.Subject))}); err != nil {
 		return notify.Permanent("replay", err)
 	}
 	return nil

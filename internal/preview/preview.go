@@ -174,3 +174,22 @@ func (w *Writer) SlackCall(channel, method string, body any) (string, error) {
 	}
 	return p, write(p, raw)
 }
+
+// CommandEmail writes the one email of a command's outcome to dest:
+// NN-<destination>-command.email.headers.txt, .email.html and .email.txt.
+func (w *Writer) CommandEmail(dest *rules.Destination, mail render.EmailMessage) ([]string, error) {
+	w.seq++
+	base := filepath.Join(w.dir, fmt.Sprintf("%02d-%s-command", w.seq, fileSafe(dest.Name)))
+	files := map[string]string{
+		base + ".email.headers.txt": Headers(dest.Email, mail.Subject),
+		base + ".email.html":        mail.HTML,
+		base + ".email.txt":         mail.Text,
+	}
+	paths := []string{base + ".email.headers.txt", base + ".email.html", base + ".email.txt"}
+	for _, p := range paths {
+		if err := write(p, []byte(files[p])); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}

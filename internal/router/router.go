@@ -137,6 +137,9 @@ type Handler struct {
 	// destinations (parent, updates, batched failure replies) instead of a post per
 	// notification. Webhook and email destinations are unaffected.
 	Threads *thread.Threads
+	// Emails, when set, sends one email per command outcome to email destinations that group by
+	// command (the default; `group: none` keeps one per notification).
+	Emails *thread.Emails
 }
 
 // Handle is the Lambda entry point. SQS batches get a partial batch response naming only the
@@ -277,7 +280,7 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 	}
 
 	// The command's evolving messages follow every status change, delivered or not.
-	if h.Threads != nil {
+	if h.Threads != nil || h.Emails != nil {
 		work.touch(n, obs.Verdict == state.Duplicate)
 	}
 	d := h.Rules.Decide(n, h.now())
@@ -293,7 +296,7 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 	for _, dl := range d.Deliveries {
 		r := base
 		r.Route, r.Destination = dl.Route, dl.Destination.Name
-		if h.threaded(dl.Destination) {
+		if h.threaded(dl.Destination) || h.perCommandEmail(dl.Destination) {
 			// Rendered once per command after the batch: see runThreads.
 			r.Outcome, r.Reason = Delivered, "pending"
 			work.add(n, dl.Destination, obs.Verdict == state.Duplicate, offset+len(out))

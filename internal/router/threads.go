@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -18,6 +19,11 @@ import (
 // threaded reports whether deliveries to dest go through the command's evolving message.
 func (h *Handler) threaded(dest *rules.Destination) bool {
 	return h.Threads != nil && dest.Slack != nil && dest.Slack.Mode != rules.SlackWebhook
+}
+
+// perCommandEmail reports whether deliveries to dest become one email per command outcome.
+func (h *Handler) perCommandEmail(dest *rules.Destination) bool {
+	return h.Emails != nil && dest.Email != nil && dest.Email.PerCommand()
 }
 
 type threadKey struct{ command, destination string }
@@ -40,6 +46,10 @@ type threadWork struct {
 }
 
 func newThreadRequest(n *payload.Notification, dest *rules.Destination) thread.Request {
+	if dest.Slack == nil {
+		return thread.Request{CommandID: n.CommandID, Destination: dest.Name, Channel: thread.EmailChannel(dest.Name), Email: true,
+			Region: n.Region, Account: n.Account, OutputBucket: n.OutputS3BucketName, OutputPrefix: n.OutputS3KeyPrefix}
+	}
 	return thread.Request{
 		CommandID: n.CommandID, Destination: dest.Name, Channel: dest.Slack.Channel,
 		Region: n.Region, Account: n.Account, Broadcast: dest.Slack.BroadcastTerminal, Mentions: dest.Slack.Mentions,
@@ -85,7 +95,7 @@ func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup b
 // it delivered to, and those of commands that already have a message in a threaded channel
 // (their counts changed even if the rules sent this status nowhere).
 func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *threadWork, m *metrics.Recorder, log *slog.Logger) {
-	if h.Threads == nil {
+	if h.Threads == nil && h.Emails == nil {
 		return
 	}
 	now := h.now()
@@ -110,7 +120,7 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 	}
 	for _, k := range w.order {
 		j := w.byKey[k]
-		out, err := h.Threads.Tick(ctx, j.req)
+		out, err := h.tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
 		switch {
 		case err != nil && notify.IsPermanent(err):
@@ -120,9 +130,12 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 		case j.dup:
 			// Shown already; a render here only catches up on what others changed.
 			outcome, reason = Duplicate, "the command's message already shows it"
+			if j.req.Email {
+				reason = "the command's email already shows it"
+			}
 		}
 		if len(j.results) == 0 {
-			if out == thread.Unchanged || out == thread.Scheduled {
+			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
 				continue // nothing to report for a message this batch did not change
 			}
 			rep.Results = append(rep.Results, Result{Record: j.n.Record, RecordID: j.n.RecordID, Notification: j.n, Destination: k.destination, CommandID: k.command})
@@ -134,7 +147,11 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			if outcome == Permanent {
 				r.Outcome, r.Reason = h.parkPermanent(ctx, raw, r.Notification, rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, err.Error())
 			}
-			h.count(m, *r, rules.DestinationSlack)
+			typ := rules.DestinationSlack
+			if j.req.Email {
+				typ = rules.DestinationEmail
+			}
+			h.count(m, *r, typ)
 			level := slog.LevelInfo
 			if r.Outcome == Retryable || r.Outcome == Permanent {
 				level = slog.LevelError
@@ -150,15 +167,15 @@ func (h *Handler) processRenders(ctx context.Context, reqs []thread.Request, ids
 	log := h.logger(ctx)
 	for i, req := range reqs {
 		r := Result{Record: i, RecordID: ids[i], Destination: req.Destination, CommandID: req.CommandID}
-		if h.Threads == nil {
+		if req.Email && h.Emails == nil || !req.Email && h.Threads == nil {
 			r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
 		} else {
-			out, err := h.Threads.Tick(ctx, req)
+			out, err := h.tick(ctx, req)
 			r.Thread = out
 			switch {
 			case err == nil:
 				r.Outcome, r.Reason = Delivered, "command message: "+string(out)
-				if out == thread.Unchanged || out == thread.Scheduled {
+				if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
 					r.Outcome = Unchanged
 				}
 			case notify.IsPermanent(err):
@@ -179,6 +196,18 @@ func (h *Handler) processRenders(ctx context.Context, reqs []thread.Request, ids
 		rep.Results = append(rep.Results, r)
 	}
 	return rep
+}
+
+// tick brings one command's Slack message or email up to date.
+func (h *Handler) tick(ctx context.Context, req thread.Request) (thread.Outcome, error) {
+	if req.Email {
+		dest := h.Rules.Destination(req.Destination)
+		if dest == nil || dest.Email == nil {
+			return "", notify.Permanent("email to "+req.Destination, errors.New("no such email destination in the config"))
+		}
+		return h.Emails.Tick(ctx, req, dest)
+	}
+	return h.Threads.Tick(ctx, req)
 }
 
 // renderRequests recognizes an SQS batch from the render queue: every body a scheduled render.

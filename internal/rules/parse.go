@@ -365,7 +365,7 @@ func (d *decoder) set(root *yaml.Node) *Set {
 var (
 	destinationKeys = []string{"name", "slack", "email"}
 	slackKeys       = []string{"channel", "mode", "mentions", "broadcast_terminal"}
-	emailKeys       = []string{"to", "cc", "from", "subject_prefix"}
+	emailKeys       = []string{"to", "cc", "from", "subject_prefix", "group"}
 
 	// channelRE accepts "#name" (Slack's rules: lower case, digits, '-', '_', at most 80) or a
 	// conversation ID.
@@ -540,6 +540,16 @@ func (d *decoder) email(n *yaml.Node, what string) *EmailDestination {
 				d.errorf(v, "%s: subject_prefix must be one line", what)
 			}
 			ed.SubjectPrefix = p
+		}
+	}
+	if v, ok := f["group"]; ok {
+		if g, ok := d.str(v, what+" group"); ok {
+			switch EmailGroup(g) {
+			case GroupCommand, GroupNone:
+				ed.Group = EmailGroup(g)
+			default:
+				d.errorf(v, "%s: group must be command (one email per command outcome, the default) or none (one per notification), not %s", what, q(g))
+			}
 		}
 	}
 	return ed

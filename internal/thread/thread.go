@@ -45,6 +45,9 @@ type Request struct {
 	// parent's S3 link ("" when the command has none).
 	OutputBucket string `json:"outputBucket,omitempty"`
 	OutputPrefix string `json:"outputPrefix,omitempty"`
+	// Email marks a check of the command's email to Destination (Emails) rather than a render
+	// of its Slack message.
+	Email bool `json:"email,omitempty"`
 }
 
 // Scheduler delivers a Request back to the router at (or soon after) a time: the trailing
