@@ -345,3 +345,28 @@ func checkNamedOnce(t *testing.T, s threadStats, failed []string) {
 		t.Errorf("replies name %d instances (%d distinct) of %d failed; %d never named", len(got), len(slices.Compact(slices.Clone(got))), len(want), missing)
 	}
 }
+
+// Finding 12: when Slack posted the parent but its answer was lost, the retry finds that message
+// (by the command ID in its metadata) and adopts it: one parent, showing the live state, not an
+// orphan claiming "In Progress" beside a second parent.
+func TestOrphanedParentIsAdopted(t *testing.T) {
+	f := newFleetWith(t, memory.New(), 1, strings.Replace(truthConfig, `channel: "#oncall"`, `channel: "C0ONCALL1"`, 1))
+	cmd := "c12c12c1-1111-4222-8333-944455556666"
+	ctx := context.Background()
+	h := f.handlers[0]
+	f.slack.Inject(slacktest.MethodPostMessage, 1, slacktest.PostedButLost())
+	first := sqsBatches(bodiesOf(invocation(cmd, "AWS-RunShellScript", "i-0aaaaaaaaaaaaaaa1", "InProgress", 0)), 1)[0]
+	if rep, err := h.Process(ctx, first); err != nil || len(rep.Retry()) != 1 {
+		t.Fatalf("a lost answer must be retried: %+v %v", rep, err)
+	}
+	f.clk.advance(2 * time.Second)
+	if rep, err := h.Process(ctx, first); err != nil || len(rep.Retry()) != 0 { // Lambda's retry
+		t.Fatalf("retry: %+v %v", rep.Results, err)
+	}
+	f.clk.advance(2 * time.Second)
+	f.run(sqsBatches(bodiesOf(invocation(cmd, "AWS-RunShellScript", "i-0aaaaaaaaaaaaaaa1", "Success", time.Minute)), 1), time.Second)
+	parent, _ := parentOf(t, f.slack, "C0ONCALL1")
+	if !strings.Contains(parent.Text, "Success: AWS-RunShellScript") {
+		t.Errorf("the one parent reads %q, want the final Success", parent.Text)
+	}
+}

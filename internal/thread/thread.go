@@ -62,6 +62,12 @@ type Poster interface {
 	Update(ctx context.Context, channel, ts string, msg render.SlackMessage) error
 }
 
+// ParentFinder is implemented by a Poster that can find a command's parent again when the
+// answer to its post was lost (slack.Client, through conversations.history).
+type ParentFinder interface {
+	FindParent(ctx context.Context, channel, commandID string) (string, error)
+}
+
 // Threads renders commands' messages.
 type Threads struct {
 	Store state.Store
@@ -294,13 +300,26 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return "", rec, ts, err
 	}
 	fresh := newFailures(roll.Failures, rec.Replied)
+	var orphan string
+	if ts == "" && rec.Unconfirmed > 0 {
+		orphan = findParent(ctx, api, req)
+	}
 	switch {
+	case ts == "" && rec.Unconfirmed > 0 && orphan != "":
+		// An earlier post reached Slack though its answer was lost: that message is the
+		// parent. Adopt it and bring it up to date, rather than leave it claiming a state that
+		// would never change beside a second parent.
+		if err := api.Update(ctx, req.Channel, orphan, render.Parent(v)); err != nil {
+			return "", rec, ts, err
+		}
+		rec.FP, rec.Unconfirmed = fp, 0
+		return Updated, rec, orphan, nil
 	case ts == "":
 		if rec.Unconfirmed >= maxUnconfirmed {
 			return "", rec, ts, notify.Permanent("slack chat.postMessage to "+req.Channel,
 				fmt.Errorf("%d parent posts of command %s got no message ts back; not posting another", rec.Unconfirmed, req.CommandID))
 		}
-		posted, err := api.Post(ctx, req.Channel, render.Parent(v), slack.PostOptions{})
+		posted, err := api.Post(ctx, req.Channel, render.Parent(v), slack.PostOptions{CommandID: req.CommandID})
 		if err == nil && posted == "" {
 			err = notify.RetryableMaybeSent("slack chat.postMessage to "+req.Channel, errors.New("Slack answered ok without the message's ts"))
 		}
@@ -357,6 +376,21 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return Replied, rec, ts, nil
 	}
 	return Unchanged, rec, ts, nil
+}
+
+// findParent returns the ts of the command's parent that an unconfirmed post left in the
+// channel, or "" (not found, or the Poster cannot search: then a new parent is posted rather
+// than the alert lost).
+func findParent(ctx context.Context, api Poster, req Request) string {
+	f, ok := api.(ParentFinder)
+	if !ok {
+		return ""
+	}
+	ts, err := f.FindParent(ctx, req.Channel, req.CommandID)
+	if err != nil {
+		return ""
+	}
+	return ts
 }
 
 // mentionOnce is the mention text for statuses not mentioned yet in this command's message (each
