@@ -49,11 +49,15 @@ type facts struct {
 	document string // raw; each renderer escapes for its medium
 	kind     string
 	target   string // "3 instances", "i-0abc…", or "" for a tag-targeted command
-	links    Links
+	// on joins the status to the target: " on " for one instance, " across " for a summary of
+	// several, which does not say how many of them failed ("Failed: X across 3 instances", not
+	// "on 3 instances" when 1 of 3 failed).
+	on    string
+	links Links
 }
 
 func newFacts(n *payload.Notification) facts {
-	f := facts{n: n, style: StyleOf(n.Status), status: n.Status.Words(), document: n.DocumentName, links: LinksFor(n)}
+	f := facts{n: n, style: StyleOf(n.Status), status: n.Status.Words(), document: n.DocumentName, links: LinksFor(n), on: " on "}
 	if f.status == "" {
 		f.status = "Unknown status"
 	}
@@ -71,7 +75,8 @@ func newFacts(n *payload.Notification) facts {
 		case 1:
 			f.target = n.InstanceIDs[0]
 		default:
-			f.target = strconv.Itoa(len(n.InstanceIDs)) + " instances"
+			f.target = strconv.Itoa(len(n.InstanceIDs)) + " targeted instances"
+			f.on = " across "
 		}
 	}
 	return f
