@@ -32,6 +32,8 @@ import (
 type invokeFlags struct {
 	event, config, store, deliverMode, out, now string
 	verbose                                     bool
+	// flat writes the router's previews directly under out (preview), not under out/router.
+	flat bool
 }
 
 func (f *invokeFlags) register(fs *flag.FlagSet) {
@@ -218,7 +220,11 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	}
 	switch f.deliverMode {
 	case "preview":
-		w, err := preview.NewWriter(filepath.Join(f.out, "router"))
+		dir := filepath.Join(f.out, "router")
+		if f.flat {
+			dir = f.out
+		}
+		w, err := preview.NewWriter(dir)
 		if err != nil {
 			return nil, err
 		}
