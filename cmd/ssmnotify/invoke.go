@@ -296,6 +296,9 @@ func shortID(id string) string {
 // printReport writes one line per result: what happened to each notification at each
 // destination, or why it went nowhere.
 func printReport(w io.Writer, label string, rep *router.Report) {
+	// One render per command and destination serves every notification of the batch: name its
+	// call once, so the lines match the calls made.
+	rendered := map[string]bool{}
 	for _, r := range rep.Results {
 		var who string
 		if n := r.Notification; n != nil {
@@ -313,7 +316,10 @@ func printReport(w io.Writer, label string, rep *router.Report) {
 		}
 		var what string
 		switch {
+		case r.Thread != "" && (r.Outcome == router.Delivered || r.Outcome == router.Unchanged) && rendered[r.CommandID+"/"+r.Destination]:
+			what = "shown by the same call to " + r.Destination
 		case r.Thread != "" && (r.Outcome == router.Delivered || r.Outcome == router.Unchanged):
+			rendered[r.CommandID+"/"+r.Destination] = true
 			what = threadWords(r.Thread, r.Destination)
 		case r.Thread != "" && r.Outcome == router.Duplicate && strings.Contains(r.Reason, "email"):
 			what = "duplicate: the command's email to " + r.Destination + " already shows it"
