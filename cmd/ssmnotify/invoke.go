@@ -17,7 +17,6 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
-	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
@@ -231,19 +230,12 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
-		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), func(_ context.Context, dest *rules.Destination, msg render.EmailMessage) error {
-			paths, err := w.CommandEmail(dest, msg)
-			env.preview.Paths = append(env.preview.Paths, paths...)
-			if err != nil {
-				return notify.Permanent("preview "+dest.Name, err)
-			}
-			return nil
-		})
+		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(env.preview))
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
-		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), setup.SendEmail(live))
+		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(live))
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
 	}
@@ -255,6 +247,13 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 // queue that the CLI drains.
 func localThreads(store state.Store, renders *thread.Memory, now func() time.Time, slack func(context.Context) (thread.Poster, error)) *thread.Threads {
 	return &thread.Threads{Store: store, Schedule: renders, Now: now, Token: "local", Slack: slack}
+}
+
+// commandEmail sends a command's email with t, named <destination>-command.
+func commandEmail(t deliver.Transport) func(context.Context, *rules.Destination, render.EmailMessage) error {
+	return func(ctx context.Context, dest *rules.Destination, msg render.EmailMessage) error {
+		return t.SendEmail(ctx, dest, []string{dest.Name, "command"}, msg)
+	}
 }
 
 // localEmails sends one email per command outcome for a local run, its quiet-period checks on

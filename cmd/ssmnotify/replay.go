@@ -25,12 +25,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
-	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -327,7 +326,7 @@ type dynamoCounts struct {
 func replayDigest(ctx context.Context, set *rules.Set, store state.Store, rec *recorder, clk *simClock, log *slog.Logger, t time.Time, stdout io.Writer) (*digestCounts, error) {
 	ev, _ := json.Marshal(map[string]any{"version": "0", "id": "replay-digest", "detail-type": "Scheduled Event", "source": "aws.events",
 		"time": t.UTC().Format(time.RFC3339), "resources": []string{"arn:aws:events:us-east-1:000000000000:rule/ssmnotify-digest"}, "detail": map[string]any{}})
-	h := &digest.Handler{Rules: set, Store: store, Now: clk.now, Logger: log, Send: rec}
+	h := &digest.Handler{Rules: set, Store: store, Now: clk.now, Logger: log, Send: &digest.Delivery{Transport: rec}}
 	rep, err := h.Run(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -354,10 +353,10 @@ type recorder struct {
 }
 
 var (
-	_ router.Deliverer = (*recorder)(nil)
-	_ router.Parker    = (*recorder)(nil)
-	_ thread.Poster    = (*recorder)(nil)
-	_ digest.Sender    = (*recorder)(nil)
+	_ router.Deliverer  = (*recorder)(nil)
+	_ router.Parker     = (*recorder)(nil)
+	_ thread.Poster     = (*recorder)(nil)
+	_ deliver.Transport = (*recorder)(nil)
 )
 
 // write writes one call's files under the next number: NNNN-<name><ext> for each ext.
@@ -377,47 +376,103 @@ func jsonFile(v any) []byte {
 	return append(b, '\n')
 }
 
-// Deliver writes a per-notification delivery: a webhook body, a bot post, or an email.
-func (r *recorder) Deliver(_ context.Context, d rules.Delivery, n *payload.Notification) error {
+// alertMessage is a notification rendered for one destination, as the router's live delivery
+// renders it (without enrichment, which needs AWS).
+type alertMessage struct {
+	n    *payload.Notification
+	dest *rules.Destination
+}
+
+func (a alertMessage) Name() []string {
+	target := a.n.Target()
+	if target == "" {
+		target = "command"
+	}
+	return []string{a.dest.Name, a.n.ShortCommandID(), target, string(a.n.Status)}
+}
+
+func (a alertMessage) Slack() render.SlackMessage {
+	return render.Slack(a.n, deliver.Options(a.n, a.dest))
+}
+
+func (a alertMessage) Email() (render.EmailMessage, error) {
+	return render.Email(a.n, deliver.Options(a.n, a.dest))
+}
+
+// Deliver sends a per-notification delivery (webhooks, group: none email) along the one
+// delivery path, to this recorder as its transport.
+func (r *recorder) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notification) error {
+	return deliver.Send(ctx, r, d.Destination, alertMessage{n: n, dest: d.Destination})
+}
+
+// isDigest reports whether a message's name is a digest's (the digest's own messages are named
+// "digest", "<destination>").
+func isDigest(name []string) bool { return len(name) > 0 && name[0] == "digest" }
+
+// PostMessage writes a chat.postMessage body (a digest, or a bot post outside a thread).
+func (r *recorder) PostMessage(_ context.Context, dest *rules.Destination, name []string, msg render.SlackMessage) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	dest := d.Destination
-	opt := preview.Options(n, dest)
-	var err error
-	switch {
-	case dest.Slack != nil && dest.Slack.Mode == rules.SlackWebhook:
-		r.webhooks++
-		err = r.write(safeName(dest.Name)+"-webhook", map[string][]byte{".slack.json": jsonFile(render.Slack(n, opt).Webhook())})
-	case dest.Slack != nil:
+	file := safeName(dest.Slack.Channel) + "-chat.postMessage"
+	if isDigest(name) {
+		r.dig++
+		file = "digest-" + safeName(dest.Name)
+	} else {
 		r.posts++
-		err = r.write(safeName(dest.Slack.Channel)+"-chat.postMessage", map[string][]byte{".slack.json": jsonFile(render.PostMessageRequest{Channel: dest.Slack.Channel, SlackMessage: render.Slack(n, opt)})})
-	case dest.Email != nil:
-		mail, rerr := render.Email(n, opt)
-		if rerr != nil {
-			return notify.Permanent("render email for "+dest.Name, rerr)
-		}
-		r.emails++
-		err = r.write(safeName(dest.Name)+"-email", map[string][]byte{".html": []byte(mail.HTML), ".txt": []byte(mail.Text),
-			".headers.txt": []byte(preview.Headers(dest.Email, mail.Subject))})
-	default:
-		return notify.Permanent("deliver to "+dest.Name, fmt.Errorf("destination type %q has no transport", dest.Type))
 	}
+	return r.fail(r.write(file, map[string][]byte{".slack.json": jsonFile(render.PostMessageRequest{Channel: dest.Slack.Channel, SlackMessage: msg})}))
+}
+
+// PostWebhook writes an incoming-webhook body.
+func (r *recorder) PostWebhook(_ context.Context, dest *rules.Destination, name []string, msg render.SlackMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	file := safeName(dest.Name) + "-webhook"
+	if isDigest(name) {
+		r.dig++
+		file = "digest-" + file
+	} else {
+		r.webhooks++
+	}
+	return r.fail(r.write(file, map[string][]byte{".slack.json": jsonFile(msg.Webhook())}))
+}
+
+// SendEmail writes an email's HTML, text and headers.
+func (r *recorder) SendEmail(_ context.Context, dest *rules.Destination, name []string, mail render.EmailMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	file := safeName(dest.Name) + "-email"
+	if isDigest(name) {
+		r.dig++
+		file = "digest-" + file
+	} else {
+		r.emails++
+	}
+	return r.fail(r.write(file, map[string][]byte{".html": []byte(mail.HTML), ".txt": []byte(mail.Text),
+		".headers.txt": []byte(emailHeaders(dest.Email, mail.Subject))}))
+}
+
+// email sends one command-outcome email (thread.Emails).
+func (r *recorder) email(ctx context.Context, dest *rules.Destination, mail render.EmailMessage) error {
+	return r.SendEmail(ctx, dest, []string{dest.Name, "command"}, mail)
+}
+
+func (r *recorder) fail(err error) error {
 	if err != nil {
 		return notify.Permanent("replay", err)
 	}
 	return nil
 }
 
-// email writes one command-outcome email.
-func (r *recorder) email(_ context.Context, dest *rules.Destination, mail render.EmailMessage) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.emails++
-	if err := r.write(safeName(dest.Name)+"-email", map[string][]byte{".html": []byte(mail.HTML), ".txt": []byte(mail.Text),
-		".headers.txt": []byte(preview.Headers(dest.Email, mail.Subject))}); err != nil {
-		return notify.Permanent("replay", err)
+// emailHeaders is what an email's headers would say.
+func emailHeaders(e *rules.EmailDestination, subject string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\nTo: %s\n", e.From, strings.Join(e.To, ", "))
+	if len(e.Cc) > 0 {
+		fmt.Fprintf(&b, "Cc: %s\n", strings.Join(e.Cc, ", "))
 	}
-	return nil
+	fmt.Fprintf(&b, "Subject: %s\n", subject)
+	return b.String()
 }
 
 // Post writes a chat.postMessage of a command's evolving message and answers a made-up ts.
@@ -455,34 +510,6 @@ func (r *recorder) Park(_ context.Context, p router.Parked) error {
 	defer r.mu.Unlock()
 	r.parked++
 	return r.write("parked-"+safeName(p.Code), map[string][]byte{".json": jsonFile(p)})
-}
-
-// Send writes one digest through the digest's own preview, renumbered into the call order.
-func (r *recorder) Send(ctx context.Context, dest *rules.Destination, s *tally.Summary, loc *time.Location) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	tmp, err := os.MkdirTemp(r.dir, ".digest-")
-	if err != nil {
-		return fmt.Errorf("replay: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	p := &digest.Preview{Dir: tmp}
-	if err := p.Send(ctx, dest, s, loc); err != nil {
-		return err
-	}
-	files := map[string][]byte{}
-	for _, path := range p.Paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("replay: %w", err)
-		}
-		// NN-digest-<destination>.<ext>: keep the extension, renumber.
-		base := filepath.Base(path)
-		ext := base[strings.IndexByte(base, '.'):]
-		files[ext] = data
-	}
-	r.dig++
-	return r.write("digest-"+safeName(dest.Name), files)
 }
 
 // safeName keeps a file-name part to letters, digits, '.', '_' and '-' ("#ops-alerts" →

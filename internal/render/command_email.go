@@ -37,7 +37,7 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 	}
 	subject := SingleLine(subj.String(), MaxSubject)
 
-	title := v.Status.Words() + ": " + SingleLine(doc, maxEmailValueRunes)
+	title := v.Status.Words() + ": " + SingleLine(doc, MaxEmailValueRunes)
 	var consoleURL string
 	if ValidRegion(v.Region) && v.CommandID != "" {
 		consoleURL = CommandURL(v.Region, v.CommandID)
@@ -50,7 +50,7 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 		text.WriteString("The command's outcome changed since the last email.\n\n")
 	}
 	text.WriteString(tally + "\n")
-	text.WriteString("Command: " + SingleLine(v.CommandID, maxEmailValueRunes) + "\n")
+	text.WriteString("Command: " + SingleLine(v.CommandID, MaxEmailValueRunes) + "\n")
 	if t := v.plainTiming(); t != "" {
 		text.WriteString(t + "\n")
 	}
@@ -76,38 +76,38 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 	var h strings.Builder
 	style := StyleOf(v.Status)
 	h.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>`)
-	writeHTML(&h, subject)
+	WriteHTML(&h, subject)
 	h.WriteString(`</title></head><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2328;">`)
 	h.WriteString(`<h2 style="border-left:6px solid `)
 	writeCSSValueAttr(&h, style.Color)
 	h.WriteString(`;padding-left:8px;">`)
-	writeHTML(&h, title)
+	WriteHTML(&h, title)
 	h.WriteString(`</h2>`)
 	if followUp {
 		h.WriteString(`<p><em>The command's outcome changed since the last email.</em></p>`)
 	}
 	h.WriteString(`<p><strong>`)
-	writeHTML(&h, tally)
+	WriteHTML(&h, tally)
 	h.WriteString(`</strong></p><p>Command <code>`)
-	writeHTML(&h, v.CommandID)
+	WriteHTML(&h, v.CommandID)
 	h.WriteString(`</code>`)
 	if t := v.plainTiming(); t != "" {
 		h.WriteString(` · `)
-		writeHTML(&h, t)
+		WriteHTML(&h, t)
 	}
 	if v.Account != "" {
 		h.WriteString(` · account `)
-		writeHTML(&h, SingleLine(v.Account, 20))
+		WriteHTML(&h, SingleLine(v.Account, 20))
 	}
 	h.WriteString(`</p><p>`)
 	if consoleURL != "" {
 		h.WriteString(`<a href="`)
-		writeURLAttr(&h, consoleURL)
+		WriteURLAttr(&h, consoleURL)
 		h.WriteString(`">Open in the Run Command console</a> `)
 	}
 	if v.OutputURL != "" {
 		h.WriteString(`<a href="`)
-		writeURLAttr(&h, v.OutputURL)
+		WriteURLAttr(&h, v.OutputURL)
 		h.WriteString(`">Output in S3</a>`)
 	}
 	h.WriteString(`</p>`)
@@ -117,15 +117,15 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 			h.WriteString(`<tr><td><code>`)
 			if ValidRegion(v.Region) && v.CommandID != "" {
 				h.WriteString(`<a href="`)
-				writeURLAttr(&h, InvocationURL(v.Region, v.CommandID, in.ID))
+				WriteURLAttr(&h, InvocationURL(v.Region, v.CommandID, in.ID))
 				h.WriteString(`">`)
-				writeHTML(&h, SingleLine(in.ID, maxIDRunes))
+				WriteHTML(&h, SingleLine(in.ID, maxIDRunes))
 				h.WriteString(`</a>`)
 			} else {
-				writeHTML(&h, SingleLine(in.ID, maxIDRunes))
+				WriteHTML(&h, SingleLine(in.ID, maxIDRunes))
 			}
 			h.WriteString(`</code></td><td>`)
-			writeHTML(&h, in.Status.Words())
+			WriteHTML(&h, in.Status.Words())
 			h.WriteString(`</td></tr>`)
 		}
 		h.WriteString(`</table>`)

@@ -25,7 +25,6 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
-	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/render"
@@ -144,14 +143,10 @@ func Emails(cfg aws.Config, env Getenv, store state.Store, live *deliver.Live, n
 	}
 }
 
-// SendEmail sends a rendered email to an email destination through live's SES sender.
+// SendEmail sends a command's rendered email to an email destination through live (SES).
 func SendEmail(live *deliver.Live) func(context.Context, *rules.Destination, render.EmailMessage) error {
 	return func(ctx context.Context, dest *rules.Destination, msg render.EmailMessage) error {
-		if live.Email == nil {
-			return notify.Permanent("email to "+dest.Name, errors.New("no SES sender configured"))
-		}
-		_, err := live.Email.Send(ctx, email.Envelope{From: dest.Email.From, To: dest.Email.To, Cc: dest.Email.Cc}, msg)
-		return err
+		return live.SendEmail(ctx, dest, []string{dest.Name, "command"}, msg)
 	}
 }
 
