@@ -1,13 +1,13 @@
 package router
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
@@ -31,9 +31,9 @@ type threadKey struct{ command, destination string }
 // threadJob is one (command, destination) message to bring up to date after the batch.
 type threadJob struct {
 	req     thread.Request
-	results []int // the deliveries routed to it, as indexes into the report's results
-	n       *payload.Notification
-	dup     bool // every notification behind it was a duplicate
+	results []int           // the deliveries routed to it, as indexes into the report's results
+	rec     *payload.Record // the latest record behind it
+	dup     bool            // every notification behind it was a duplicate
 }
 
 // threadWork collects, over one batch, the commands whose messages may need rendering: one
@@ -41,7 +41,7 @@ type threadJob struct {
 type threadWork struct {
 	byKey   map[threadKey]*threadJob
 	order   []threadKey
-	touched []*payload.Notification // latest notification of each command touched, in order
+	touched []*payload.Record // latest record of each command touched, in order
 	dupCmd  map[string]bool
 }
 
@@ -57,34 +57,38 @@ func newThreadRequest(n *payload.Notification, dest *rules.Destination) thread.R
 	}
 }
 
-// touch notes that n changed (or repeated) its command's state.
-func (w *threadWork) touch(n *payload.Notification, dup bool) {
+// touch notes that rec's notification changed (or repeated) its command's state.
+func (w *threadWork) touch(rec *payload.Record, dup bool) {
 	if w.dupCmd == nil {
 		w.dupCmd = map[string]bool{}
 	}
+	cmd := rec.Notification.CommandID
 	for i, t := range w.touched {
-		if t.CommandID == n.CommandID {
-			w.touched[i] = n
-			w.dupCmd[n.CommandID] = w.dupCmd[n.CommandID] && dup
+		if t.Notification.CommandID == cmd {
+			w.touched[i] = rec
+			w.dupCmd[cmd] = w.dupCmd[cmd] && dup
 			return
 		}
 	}
-	w.touched = append(w.touched, n)
-	w.dupCmd[n.CommandID] = dup
+	w.touched = append(w.touched, rec)
+	w.dupCmd[cmd] = dup
 }
 
 // add routes the delivery at result index idx to the command's message in dest.
-func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup bool, idx int) {
-	k := threadKey{n.CommandID, dest.Name}
+func (w *threadWork) add(rec *payload.Record, dest *rules.Destination, dup bool, idx int) {
+	if w.byKey == nil {
+		w.byKey = map[threadKey]*threadJob{}
+	}
+	k := threadKey{rec.Notification.CommandID, dest.Name}
 	j := w.byKey[k]
 	if j == nil {
-		j = &threadJob{req: newThreadRequest(n, dest), dup: true}
+		j = &threadJob{req: newThreadRequest(rec.Notification, dest), dup: true}
 		w.byKey[k] = j
 		w.order = append(w.order, k)
 	}
 	j.results = append(j.results, idx)
-	j.n = n
-	if j.req.OutputBucket == "" && n.OutputS3BucketName != "" {
+	j.rec = rec
+	if n := rec.Notification; j.req.OutputBucket == "" && n.OutputS3BucketName != "" {
 		// Invocation notifications may lack the output location their command summary names.
 		j.req.OutputBucket, j.req.OutputPrefix = n.OutputS3BucketName, n.OutputS3KeyPrefix
 	}
@@ -94,12 +98,14 @@ func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup b
 // runThreads renders, once per command and destination, the messages the batch touched: those
 // it delivered to, and those of commands that already have a message in a threaded channel
 // (their counts changed even if the rules sent this status nowhere).
-func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *threadWork, m *metrics.Recorder, log *slog.Logger) {
+func (inv *invocation) runThreads(ctx context.Context) {
+	h, w := inv.h, &inv.work
 	if h.Threads == nil && h.Emails == nil {
 		return
 	}
 	now := h.now()
-	for _, n := range w.touched {
+	for _, rec := range w.touched {
+		n := rec.Notification
 		for _, dest := range h.Rules.Destinations() {
 			if !h.threaded(dest) {
 				continue
@@ -114,7 +120,10 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 				// of the command renders it).
 				continue
 			}
-			w.byKey[k] = &threadJob{req: newThreadRequest(n, dest), n: n, dup: w.dupCmd[n.CommandID]}
+			if w.byKey == nil {
+				w.byKey = map[threadKey]*threadJob{}
+			}
+			w.byKey[k] = &threadJob{req: newThreadRequest(n, dest), rec: rec, dup: w.dupCmd[n.CommandID]}
 			w.order = append(w.order, k)
 		}
 	}
@@ -122,12 +131,7 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 		j := w.byKey[k]
 		out, err := h.tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
-		switch {
-		case err != nil && notify.IsPermanent(err):
-			outcome, reason = Permanent, "command message: "+err.Error()
-		case err != nil:
-			outcome, reason = Retryable, "command message: "+err.Error()
-		case j.dup:
+		if j.dup && err == nil {
 			// Shown already; a render here only catches up on what others changed.
 			outcome, reason = Duplicate, "the command's message already shows it"
 			if j.req.Email {
@@ -138,64 +142,30 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
 				continue // nothing to report for a message this batch did not change
 			}
-			rep.Results = append(rep.Results, Result{Record: j.n.Record, RecordID: j.n.RecordID, Notification: j.n, Destination: k.destination, CommandID: k.command})
-			j.results = append(j.results, len(rep.Results)-1)
+			rec := j.rec
+			inv.rep.Results = append(inv.rep.Results, Result{Record: rec.Index, RecordID: rec.ID, Notification: rec.Notification, Destination: k.destination, CommandID: k.command, rec: rec})
+			j.results = append(j.results, len(inv.rep.Results)-1)
 		}
 		for _, idx := range j.results {
-			r := &rep.Results[idx]
+			r := &inv.rep.Results[idx]
 			r.Outcome, r.Reason, r.Thread, r.CommandID = outcome, reason, out, k.command
-			if outcome == Permanent {
-				r.Outcome, r.Reason = h.parkPermanent(ctx, raw, r.Notification, rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, err.Error())
+			if err != nil {
+				// A failure the operator must fix is parked with Slack's own words; one that a
+				// retry may get past says where it happened.
+				reason := "command message: " + err.Error()
+				if fault.Of(err).Park() {
+					reason = err.Error()
+				}
+				r.Outcome, r.Reason = inv.fail(ctx, r.rec, &rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, reason, err)
 			}
 			typ := rules.DestinationSlack
 			if j.req.Email {
 				typ = rules.DestinationEmail
 			}
-			h.count(m, *r, typ)
-			level := slog.LevelInfo
-			if r.Outcome == Retryable || r.Outcome == Permanent {
-				level = slog.LevelError
-			}
-			h.logResult(ctx, log, level, *r, 0)
+			inv.count(*r, typ)
+			h.logResult(ctx, inv.log, levelOf(r.Outcome), *r, 0)
 		}
 	}
-}
-
-// processRenders runs scheduled renders (from the render queue).
-func (h *Handler) processRenders(ctx context.Context, reqs []thread.Request, ids []string, m *metrics.Recorder) *Report {
-	rep := &Report{Source: payload.SourceSQS}
-	log := h.logger(ctx)
-	for i, req := range reqs {
-		r := Result{Record: i, RecordID: ids[i], Destination: req.Destination, CommandID: req.CommandID}
-		if req.Email && h.Emails == nil || !req.Email && h.Threads == nil {
-			r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
-		} else {
-			out, err := h.tick(ctx, req)
-			r.Thread = out
-			switch {
-			case err == nil:
-				r.Outcome, r.Reason = Delivered, "command message: "+string(out)
-				if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
-					r.Outcome = Unchanged
-				}
-			case notify.IsPermanent(err):
-				// This render may be the only one left to show the command's final state: keep it,
-				// replayable, for an operator (ssmnotify redrive) once the cause is fixed.
-				r.Outcome, r.Reason = Permanent, "command message: "+err.Error()
-				if perr := h.park(ctx, Parked{Code: CodePermanent, Reason: r.Reason, CommandID: req.CommandID, Destination: req.Destination,
-					Event: thread.Event([]thread.Request{req})}); perr != nil {
-					r.Outcome, r.Reason = Retryable, r.Reason+"; parking it failed: "+perr.Error()
-				}
-			default:
-				r.Outcome, r.Reason = Retryable, "command message: "+err.Error()
-			}
-		}
-		m.Add("Renders", 1)
-		log.LogAttrs(ctx, slog.LevelInfo, "render", slog.String("command_id", req.CommandID), slog.String("destination", req.Destination),
-			slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason))
-		rep.Results = append(rep.Results, r)
-	}
-	return rep
 }
 
 // tick brings one command's Slack message or email up to date.
@@ -210,44 +180,59 @@ func (h *Handler) tick(ctx context.Context, req thread.Request) (thread.Outcome,
 	return h.Threads.Tick(ctx, req)
 }
 
-// renderRequests recognizes an SQS batch from the render queue: every body a scheduled render.
-func renderRequests(raw []byte) ([]thread.Request, []string, bool) {
-	if !bytes.Contains(raw, []byte(thread.RenderKey)) {
-		return nil, nil, false
-	}
-	var ev struct {
-		Records []struct {
-			MessageID string `json:"messageId"`
-			Body      string `json:"body"`
-		} `json:"Records"`
-	}
-	if json.Unmarshal(raw, &ev) != nil || len(ev.Records) == 0 {
-		return nil, nil, false
-	}
-	reqs := make([]thread.Request, 0, len(ev.Records))
-	ids := make([]string, 0, len(ev.Records))
-	for _, rec := range ev.Records {
-		r, ok := thread.ParseRender(rec.Body)
-		if !ok {
-			return nil, nil, false
+// render runs a scheduled render (from the render queue).
+func (inv *invocation) render(ctx context.Context, rec *payload.Record) {
+	h := inv.h
+	req, ok := thread.ParseRequest(rec.Render)
+	r := Result{Record: rec.Index, RecordID: rec.ID, Destination: req.Destination, CommandID: req.CommandID, rec: rec}
+	switch {
+	case !ok:
+		inv.m.Add("Unrecognized", 1)
+		r.Outcome, r.Reason = inv.park(ctx, rec, CodeBadInput, nil, fmt.Sprintf("record %d (sqs message %s): scheduled render request without a command ID or channel", rec.Index, rec.ID))
+	case req.Email && h.Emails == nil || !req.Email && h.Threads == nil:
+		r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
+	default:
+		out, err := h.tick(ctx, req)
+		r.Thread = out
+		switch class := fault.Of(err); {
+		case err == nil:
+			r.Outcome, r.Reason = Delivered, "command message: "+string(out)
+			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
+				r.Outcome = Unchanged
+			}
+		case class.Park():
+			// This render may be the only one left to show the command's final state: park it,
+			// replayable (its own render request), for an operator once the cause is fixed.
+			var dl *rules.Delivery
+			if dest := h.Rules.Destination(req.Destination); dest != nil {
+				dl = &rules.Delivery{Destination: dest}
+			}
+			r.Outcome, r.Reason = inv.park(ctx, rec, CodePermanent, dl, "command message: "+err.Error())
+		case class == fault.Infrastructure:
+			inv.m.Add("InfrastructureError", 1)
+			r.Outcome, r.Reason = Infrastructure, "command message: "+err.Error()
+		default:
+			r.Outcome, r.Reason = Retryable, "command message: "+err.Error()
 		}
-		reqs = append(reqs, r)
-		ids = append(ids, rec.MessageID)
 	}
-	return reqs, ids, true
+	inv.m.Add("Renders", 1)
+	inv.log.LogAttrs(ctx, levelOf(r.Outcome), "render", slog.String("command_id", req.CommandID), slog.String("destination", req.Destination),
+		slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason))
+	inv.rep.Results = append(inv.rep.Results, r)
 }
 
-// count adds r to the invocation's metrics.
-func (h *Handler) count(m *metrics.Recorder, r Result, typ rules.DestinationType) {
+// count adds a delivery's outcome to the invocation's metrics. Bad input (Unrecognized) and
+// infrastructure failures (InfrastructureError) are counted where they are found.
+func (inv *invocation) count(r Result, typ rules.DestinationType) {
 	switch r.Outcome {
 	case Delivered:
-		m.Add("Delivered", 1, metrics.Dimension{Name: "DestinationType", Value: string(typ)})
+		inv.m.Add("Delivered", 1, metrics.Dimension{Name: "DestinationType", Value: string(typ)})
 	case Duplicate:
-		m.Add("Duplicate", 1)
+		inv.m.Add("Duplicate", 1)
 	case Retryable, InProgress:
-		m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "retryable"})
+		inv.m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "retryable"})
 	case Permanent:
-		m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "permanent"})
+		inv.m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "permanent"})
 	}
 }
 

@@ -159,7 +159,7 @@ func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
 	var held state.Message
 	for attempt := 0; ; attempt++ {
 		if attempt == maxAttempts {
-			return "", state.Unavailable(fmt.Errorf("message %s/%s: too many concurrent writers", req.CommandID, req.Channel))
+			return "", state.Contended(fmt.Errorf("message %s/%s: too many concurrent writers", req.CommandID, req.Channel))
 		}
 		m, err := t.Store.Message(ctx, key, now)
 		if err != nil {
@@ -205,7 +205,7 @@ func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
 	cur := held // first try against the record as we left it; re-read only after a lost race
 	for attempt := 0; ; attempt++ {
 		if attempt == maxAttempts {
-			return out, state.Unavailable(errors.New("write message record: too many concurrent writers"))
+			return out, state.Contended(errors.New("write message record: too many concurrent writers"))
 		}
 		if attempt > 0 {
 			var err error
@@ -324,7 +324,7 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 			err = notify.RetryableMaybeSent("slack chat.postMessage to "+req.Channel, errors.New("Slack answered ok without the message's ts"))
 		}
 		if err != nil {
-			if notify.MaybeSent(err) {
+			if ne := (*notify.Error)(nil); errors.As(err, &ne) && ne.MaybeSent {
 				rec.Unconfirmed++
 			}
 			return "", rec, ts, err
