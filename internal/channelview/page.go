@@ -208,7 +208,7 @@ h2{font-size:17px;margin:24px 0 8px}
 .header{font-size:18px;font-weight:900;margin:4px 0}
 .section{display:flex;gap:12px;margin:4px 0}.section-body{flex:1}
 .fields{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px;margin:6px 0}
-.context{color:#616061;font-size:13px;margin:4px 0}.context span{margin-right:8px}
+.context{color:#616061;font-size:13px;margin:4px 0}.context>span{margin-right:8px}
 .attachment{border-left:4px solid #ddd;padding:2px 0 2px 12px;margin:6px 0}
 .actions{margin:6px 0}
 .button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:3px 12px;margin-right:8px;font-weight:700;font-size:14px;color:#1d1c1d;text-decoration:none}

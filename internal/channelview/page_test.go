@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ssmnotify/ssmnotify/internal/testenv"
 )
 
 // mustWrite writes files (name → content) under dir.
@@ -139,6 +141,43 @@ var hostile = []string{
 }
 
 func TestHostileCorpus(t *testing.T) {
+	dir := hostileRun(t)
+	raw, err := os.ReadFile(filepath.Join(dir, IndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSafe(t, string(raw))
+	if !strings.Contains(string(raw), "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the hostile text must still be shown, as text")
+	}
+}
+
+// TestHostileCorpusInChromium loads the hostile page in a real browser: the DOM it builds holds
+// no script, no element with an event handler, and shows the hostile strings as text.
+func TestHostileCorpusInChromium(t *testing.T) {
+	browser := testenv.NeedChromium(t)
+	dir := hostileRun(t)
+	dom := browser.DumpDOM("file://" + filepath.ToSlash(filepath.Join(dir, IndexFile)))
+	// Attribute values (an email's HTML in srcdoc, a channel name) are data, not elements.
+	tags := strings.ToLower(regexp.MustCompile(`="[^"]*"`).ReplaceAllString(dom, `=""`))
+	if strings.Contains(tags, "<script") || strings.Contains(tags, "<img") || strings.Contains(tags, "<svg") || strings.Contains(strings.ToLower(dom), "<img") || strings.Contains(strings.ToLower(dom), "<svg") {
+		t.Errorf("the browser built a script, img or svg element from hostile text")
+	}
+	if regexp.MustCompile(`(?i)<[a-z][a-z0-9]*(?:\s+[a-z-]+(?:="[^"]*"|='[^']*'|=[^\s>"']*)?)*\s+on[a-z]+\s*=`).MatchString(tags) {
+		t.Errorf("the browser built an element with an event handler from hostile text")
+	}
+	text := testenv.Text(dom)
+	for _, want := range []string{"<script>alert(1)</script>", `"><img src=x onerror=alert(1)>`, "&lt;script&gt;alert(1)&lt;/script&gt;"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page does not show %q as text", want)
+		}
+	}
+}
+
+// hostileRun writes a run folder whose every field carries hostile text, renders it, and
+// returns the folder.
+func hostileRun(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{}
 	for i, h := range hostile {
@@ -163,14 +202,7 @@ func TestHostileCorpus(t *testing.T) {
 	if len(r.Problems) > 0 {
 		t.Fatalf("problems: %v", r.Problems)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, IndexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSafe(t, string(raw))
-	if !strings.Contains(string(raw), "&lt;script&gt;alert(1)&lt;/script&gt;") {
-		t.Error("the hostile text must still be shown, as text")
-	}
+	return dir
 }
 
 // Every "<" the page writes itself starts a tag: text and attribute values are escaped. So the
