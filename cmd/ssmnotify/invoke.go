@@ -64,6 +64,10 @@ func runInvoke(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify invoke %s: no event file (--event FILE)\n", fn)
 		return 2
 	}
+	if err := preflightInvoke(&f, setup.Getenv(os.Getenv)); err != nil {
+		fmt.Fprintf(stderr, "ssmnotify invoke %s: %v\n", fn, err)
+		return 2
+	}
 	run, err := startRun(f.out, "invoke-"+fn, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "ssmnotify invoke %s: %v\n", fn, err)
@@ -209,6 +213,9 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	case "dynamodb":
 		s, err := setup.Store(*awsCfg, getenv)
 		if err != nil {
+			return nil, err
+		}
+		if err := ensureLocalTable(context.Background(), *awsCfg, getenv, stderr); err != nil {
 			return nil, err
 		}
 		h.Store = s
