@@ -59,6 +59,15 @@ build/ssmnotify:
 	  $(GO) build -o build/ssmnotify ./cmd/ssmnotify; \
 	  echo "built build/ssmnotify in $$(( $$(date +%s) - start )) s"
 
+# One function's real bootstrap under the AWS Lambda Runtime Interface Emulator (a go.mod tool),
+# against local dynalite, aws-ses-v2-local and the local Slack server; prints the function's
+# answer and writes what Slack and SES received, with its channel view, under out/rie-*/.
+FUNCTION ?= router
+EVENT    ?= events/sns-invocation-failed.json
+.PHONY: invoke
+invoke: node_modules/.package-lock.json ## run FUNCTION (router|digest) on EVENT under aws-lambda-rie with local DynamoDB, SES and Slack
+	$(GO) run ./tools/invoke -function $(FUNCTION) -event $(EVENT)
+
 .PHONY: build
 build: ## linux/arm64 bootstrap binaries for both functions under build/
 	@for f in $(FUNCTIONS); do \

@@ -213,7 +213,7 @@ func Load(dir string) (*Run, error) {
 				m := &Message{File: rel, Versions: []Version{v}, Broadcast: body.ReplyBroadcast}
 				if strings.HasSuffix(f.stem, "-chat.postMessage") {
 					posts++
-					m.TS = previewTS(posts)
+					m.TS = postTS(body, posts)
 					byTS[m.TS] = m
 				}
 				parent := byTS[body.ThreadTS]
@@ -228,7 +228,7 @@ func Load(dir string) (*Run, error) {
 				m := &Message{File: rel, Versions: []Version{v}}
 				if strings.HasSuffix(f.stem, "-chat.postMessage") {
 					posts++
-					m.TS = previewTS(posts)
+					m.TS = postTS(body, posts)
 					byTS[m.TS] = m
 					what = fmt.Sprintf("chat.postMessage to %s (ts %s)", name, m.TS)
 				}
@@ -240,7 +240,14 @@ func Load(dir string) (*Run, error) {
 	return r, nil
 }
 
-func previewTS(n int) string { return fmt.Sprintf("%s.%06d", PreviewTSBase, n) }
+// postTS is the ts a posted message got: the one its file records (a copy of what a Slack server
+// holds), else the preview's n-th made-up ts.
+func postTS(b Body, n int) string {
+	if b.TS != "" {
+		return b.TS
+	}
+	return fmt.Sprintf("%s.%06d", PreviewTSBase, n)
+}
 
 // webhookName is the destination an incoming-webhook body went to, from its file name
 // (NN-<destination>-<command>-<target>-<status> or NN-digest-<destination>).
