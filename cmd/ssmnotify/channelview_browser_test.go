@@ -32,23 +32,23 @@ func TestChannelViewInChromium(t *testing.T) {
 	url := "file://" + filepath.ToSlash(abs)
 	text := testenv.Text(browser.DumpDOM(url))
 
-	// AWS-RunPatchBaseline's message: posted as "3 instances targeted", updated four times, one
+	// AWS-RunPatchBaseline's message: posted as "3 instances targeted", updated three times, one
 	// thread reply. The page shows the current state first, then the history in order, then the
 	// thread.
 	msg := between(t, text, "ssmnotify APP (edited) ❌ Failed: AWS-RunPatchBaseline", "⏰ Timed Out: AWS-RunPowerShellScript")
 	inOrder(t, msg,
 		"ssmnotify APP (edited) ❌ Failed: AWS-RunPatchBaseline @here Failed on 1 of 3 · 2 of 3 succeeded Failed instances: i-0ddd3333eeee4444f",
 		"Open in the Run Command console",
-		"History: 5 versions",
+		"History: 4 versions",
 		"1. chat.postMessage", "Failed · 3 instances targeted",
 		"2. chat.update", "Failed on 1 of 3 · 2 not reported",
-		"5. chat.update", "Failed on 1 of 3 · 2 of 3 succeeded",
-		"1 reply", "@here ❌ 1 more instance failed: i-0ddd3333eeee4444f",
+		"4. chat.update", "Failed on 1 of 3 · 2 of 3 succeeded",
+		"1 reply", "❌ 1 instance failed i-0ddd3333eeee4444f",
 	)
 	for _, want := range []string{
 		"#ops-alerts",
-		"📊 Run Command digest: 9 failures",
-		"Subject [ssm] [FAILED] AWS-RunPatchBaseline on 3 instances — 0b7f3c2e (us-east-1)",
+		"📊 Run Command digest: 5 failed commands, 4 failed instances",
+		"Subject [ssm] [FAILED] AWS-RunPatchBaseline — Failed on 1 of 3 · 2 of 3 succeeded — 0b7f3c2e (us-east-1)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not show %q", want)
