@@ -25,17 +25,51 @@ node_modules/.package-lock.json: package-lock.json package.json
 deps: node_modules/.package-lock.json ## install pinned Go modules and Node tools
 	$(GO) mod download
 
+# The channel view's browser test needs Chromium from the Debian packages. Installed here when
+# missing and apt-get can run as root; otherwise the test skips with this command (fails under CI).
+.PHONY: browser
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (for the channel view's browser test)…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	  else \
+	    echo "chromium is missing: apt-get install -y chromium fonts-noto-color-emoji (the browser test skips without it, and fails under CI=true)"; \
+	  fi; \
+	fi
+
 .PHONY: test
-test: deps ## install what tests need, then run every test (CI=true: nothing skipped)
+test: deps browser ## install what tests need, then run every test (CI=true: nothing skipped)
 	@# infra/cdk's tests run cfn-lint on every synthesized template; it comes with the machine image.
 	@if [ "$${CI:-}" = true ] && ! command -v cfn-lint >/dev/null; then \
 	  echo "cfn-lint is required under CI=true: pip install cfn-lint==1.51.0" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 45m ./...
 
+# The demo needs Go only: no npm, no CDK modules (go build fetches just the modules the CLI
+# links). The first build compiles the AWS SDK, so it says so and keeps talking until it is done.
 .PHONY: demo
-demo: deps ## run the router and digest over events/ with embedded defaults; writes out/
-	$(GO) run ./cmd/ssmnotify demo --out out
+demo: ## run the router and digest over events/ with embedded defaults (Go only); writes out/demo-<time>/
+	@$(MAKE) --no-print-directory build/ssmnotify
+	@build/ssmnotify demo --out out
+
+.PHONY: build/ssmnotify
+build/ssmnotify:
+	@echo "building ssmnotify (the first run compiles the AWS SDK: a few minutes; later runs take seconds)…"
+	@start=$$(date +%s); \
+	  ( while sleep 20; do echo "  … still compiling ($$(( $$(date +%s) - start )) s)"; done ) & ticker=$$!; \
+	  trap 'kill $$ticker 2>/dev/null || true' EXIT; \
+	  $(GO) build -o build/ssmnotify ./cmd/ssmnotify; \
+	  echo "built build/ssmnotify in $$(( $$(date +%s) - start )) s"
+
+# One function's real bootstrap under the AWS Lambda Runtime Interface Emulator (a go.mod tool),
+# against local dynalite, aws-ses-v2-local and the local Slack server; prints the function's
+# answer and writes what Slack and SES received, with its channel view, under out/rie-*/.
+FUNCTION ?= router
+EVENT    ?= events/sns-invocation-failed.json
+.PHONY: invoke
+invoke: node_modules/.package-lock.json ## run FUNCTION (router|digest) on EVENT under aws-lambda-rie with local DynamoDB, SES and Slack
+	$(GO) run ./tools/invoke -function $(FUNCTION) -event $(EVENT)
 
 .PHONY: build
 build: ## linux/arm64 bootstrap binaries for both functions under build/

@@ -26,7 +26,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	events := fs.String("events", "events", "folder of sample events")
-	out := fs.String("out", "out", "where previews, parked records and digests are written (replaced)")
+	out := fs.String("out", "out", "each run writes previews, parked records and digests to a new folder DIR/demo-<time>/ (DIR/latest points at it)")
 	config := fs.String("config", "", "routing config (default: the embedded config/ssmnotify.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -36,13 +36,12 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify demo: no sample events in %s: %v\n", *events, err)
 		return 1
 	}
-	for _, sub := range []string{"router", "dead-letter", "digest"} {
-		if err := os.RemoveAll(filepath.Join(*out, sub)); err != nil {
-			fmt.Fprintf(stderr, "ssmnotify demo: %v\n", err)
-			return 1
-		}
+	run, err := startRun(*out, "demo", time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify demo: %v\n", err)
+		return 1
 	}
-	f := invokeFlags{config: *config, store: "memory", deliverMode: "preview", out: *out, now: demoNow}
+	f := invokeFlags{config: *config, store: "memory", deliverMode: "preview", out: run.Dir, now: demoNow}
 	env, err := newInvokeEnv(&f, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ssmnotify demo: %v\n", err)
@@ -107,7 +106,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fmt.Fprintf(stdout, "== written under %s/: router/ (%d files: Slack request bodies, emails as .html/.txt/.headers.txt), digest/, dead-letter/ (what an operator would find and replay)\n",
-		*out, len(env.preview.Paths))
+		run.Dir, len(env.preview.Paths))
+	if err := run.finishRun(stdout); err != nil {
+		fmt.Fprintf(stderr, "ssmnotify demo: %v\n", err)
+		return 1
+	}
 	return 0
 }
 

@@ -28,16 +28,16 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	slack, _ := filepath.Glob(filepath.Join(out, "router", "*.slack.json"))
-	html, _ := filepath.Glob(filepath.Join(out, "router", "*.email.html"))
-	txt, _ := filepath.Glob(filepath.Join(out, "router", "*.email.txt"))
-	parked, _ := filepath.Glob(filepath.Join(out, "dead-letter", "*.json"))
+	slack, _ := filepath.Glob(filepath.Join(out, "latest", "router", "*.slack.json"))
+	html, _ := filepath.Glob(filepath.Join(out, "latest", "router", "*.email.html"))
+	txt, _ := filepath.Glob(filepath.Join(out, "latest", "router", "*.email.txt"))
+	parked, _ := filepath.Glob(filepath.Join(out, "latest", "dead-letter", "*.json"))
 	// One message per command in Slack (posts, thread replies, updates); one email per failed
 	// command (issue 14: it was one per notification, 9).
 	if len(slack) < 6 || len(html) != 5 || len(txt) != 5 {
 		t.Errorf("previews: %d Slack, %d HTML, %d text; want ≥6 Slack calls and 5 emails", len(slack), len(html), len(txt))
 	}
-	digests, _ := filepath.Glob(filepath.Join(out, "digest", "*"))
+	digests, _ := filepath.Glob(filepath.Join(out, "latest", "digest", "*"))
 	if len(digests) != 4 {
 		t.Errorf("digest previews: %v", digests)
 	}

@@ -40,7 +40,7 @@ func (f *invokeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "routing config file (default: the embedded config/ssmnotify.yaml)")
 	fs.StringVar(&f.store, "store", "memory", "state store: memory (in-process, this run only) or dynamodb ($SSMNOTIFY_TABLE_NAME, $DYNAMODB_ENDPOINT)")
 	fs.StringVar(&f.deliverMode, "deliver", "preview", "preview (write files under --out) or live (Slack and SES, credentials from the environment)")
-	fs.StringVar(&f.out, "out", "out", "where previews and parked records are written")
+	fs.StringVar(&f.out, "out", "out", "each run writes previews and parked records to a new folder DIR/invoke-<function>-<time>/ (DIR/latest points at it)")
 	fs.StringVar(&f.now, "now", "", "run as if at this RFC 3339 time (default: now)")
 	fs.BoolVar(&f.verbose, "v", false, "print the handler's JSON log lines on stderr")
 }
@@ -67,6 +67,21 @@ func runInvoke(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify invoke %s: no event file (--event FILE)\n", fn)
 		return 2
 	}
+	if err := preflightInvoke(&f, setup.Getenv(os.Getenv)); err != nil {
+		fmt.Fprintf(stderr, "ssmnotify invoke %s: %v\n", fn, err)
+		return 2
+	}
+	run, err := startRun(f.out, "invoke-"+fn, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify invoke %s: %v\n", fn, err)
+		return 1
+	}
+	f.out = run.Dir
+	defer func() {
+		if err := run.finishRun(stdout); err != nil {
+			fmt.Fprintf(stderr, "ssmnotify invoke %s: %v\n", fn, err)
+		}
+	}()
 	if fn == "digest" {
 		return runInvokeDigest(&f, stdout, stderr)
 	}
@@ -211,6 +226,9 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	case "dynamodb":
 		s, err := setup.Store(*awsCfg, getenv)
 		if err != nil {
+			return nil, err
+		}
+		if err := ensureLocalTable(context.Background(), *awsCfg, getenv, stderr); err != nil {
 			return nil, err
 		}
 		h.Store = s

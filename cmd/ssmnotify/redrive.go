@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -36,9 +35,9 @@ func runRedrive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsReady(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "ssmnotify redrive: AWS config: %v\n", err)
+		fmt.Fprintf(stderr, "ssmnotify redrive: %v\n", err)
 		return 1
 	}
 	r := &redrive.Redrive{
@@ -47,6 +46,11 @@ func runRedrive(args []string, stdout, stderr io.Writer) int {
 		Apply: *apply, Max: *max, Out: stdout,
 	}
 	s, err := r.Run(ctx)
+	if err != nil && s.Seen == 0 {
+		// Nothing was read: a summary of "0 messages" would read as an empty queue.
+		fmt.Fprintf(stderr, "ssmnotify redrive: %v\n", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "%d messages: %d replayed, %d failed, %d unreadable", s.Seen, s.Replayed, s.Failed, s.Unreadable)
 	if !*apply {
 		fmt.Fprint(stdout, " (dry run: nothing replayed or deleted; add --apply)")

@@ -7,7 +7,9 @@ package deadletter
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,17 +89,32 @@ func (d *Dir) Park(_ context.Context, p router.Parked) error {
 	if err != nil {
 		return fmt.Errorf("encode parked record: %w", err)
 	}
-	d.mu.Lock()
-	d.n++
-	name := fmt.Sprintf("%03d-%s.json", d.n, strings.ReplaceAll(p.Code, "_", "-"))
-	d.mu.Unlock()
 	if err := os.MkdirAll(d.Path, 0o755); err != nil {
 		return fmt.Errorf("park: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(d.Path, name), append(body, '\n'), 0o644); err != nil {
-		return fmt.Errorf("park: %w", err)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// A record already in the folder (another run's) is never replaced: the next number is taken.
+	for range 100000 {
+		d.n++
+		name := fmt.Sprintf("%03d-%s.json", d.n, strings.ReplaceAll(p.Code, "_", "-"))
+		f, err := os.OpenFile(filepath.Join(d.Path, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("park: %w", err)
+		}
+		_, err = f.Write(append(body, '\n'))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("park: %w", err)
+		}
+		return nil
 	}
-	return nil
+	return fmt.Errorf("park: no free file name in %s", d.Path)
 }
 
 // Memory keeps parked records in memory, for tests.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -25,6 +24,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
+	"github.com/ssmnotify/ssmnotify/internal/enrich/ec2tags"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/render"
@@ -91,7 +91,7 @@ func Enricher(cfg aws.Config, set *rules.Set) *enrich.Enricher {
 	}
 	e := &enrich.Enricher{SSM: ssm.NewFromConfig(cfg), Region: cfg.Region}
 	if names {
-		e.EC2 = ec2.NewFromConfig(cfg)
+		e.EC2 = ec2tags.New(cfg)
 	}
 	return e
 }

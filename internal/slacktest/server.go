@@ -156,6 +156,14 @@ func WithRateLimit(perSecond int) Option { return func(s *Server) { s.perSecond 
 // NewServer starts a local Slack on a loopback port and stops it when the test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	s := Start(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a local Slack on a loopback port, for a program (`make invoke`) rather than a
+// test; Close stops it.
+func Start(opts ...Option) *Server {
 	s := &Server{
 		Token:    "xoxb-0000000000-test-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		stop:     make(chan struct{}),
@@ -175,11 +183,13 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
 	s.APIURL = s.srv.URL + "/api/"
-	tb.Cleanup(func() {
-		close(s.stop) // release hung requests first: Close waits for them
-		s.srv.Close()
-	})
 	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() {
+	close(s.stop) // release hung requests first: Close waits for them
+	s.srv.Close()
 }
 
 // WebhookURL is the incoming-webhook URL for a destination name; messages posted to it land in

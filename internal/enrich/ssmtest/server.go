@@ -21,8 +21,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/ssmnotify/ssmnotify/internal/enrich/ec2tags"
 )
 
 // Operation names, as Fault and Calls take them.
@@ -157,14 +158,14 @@ func (s *Server) SSM() *ssm.Client {
 	})
 }
 
-// EC2 is the real SDK client pointed at the server, with static credentials.
-func (s *Server) EC2() *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       Region,
-		BaseEndpoint: aws.String(s.srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
-		HTTPClient:   s.srv.Client(),
-	})
+// EC2 is the router's DescribeTags client pointed at the server, with static credentials.
+func (s *Server) EC2() *ec2tags.Client {
+	return &ec2tags.Client{
+		Region:      Region,
+		Endpoint:    s.srv.URL,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
+		HTTP:        s.srv.Client(),
+	}
 }
 
 // fault returns and consumes the fault for op and instance, if any.
