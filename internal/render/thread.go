@@ -29,7 +29,25 @@ type CommandView struct {
 	Started, Updated time.Time
 	// Mention is trusted config text for the command's status (e.g. "<!here>"), or "".
 	Mention string
+	// Silenced is said instead of a mention when an ad-hoc silence holds the command's alerts
+	// back ("3 failures silenced by alice: patch night"); untrusted text, escaped when shown.
+	Silenced string
 }
+
+// SilencedLine words a silence for the command's message.
+func SilencedLine(failures int, author, comment string) string {
+	lead := "Alerts"
+	switch {
+	case failures == 1:
+		lead = "1 failure"
+	case failures > 1:
+		lead = strconv.Itoa(failures) + " failures"
+	}
+	return lead + " silenced by " + author + ": " + comment
+}
+
+// maxSilencedRunes caps the silence line (the comment is free text).
+const maxSilencedRunes = 300
 
 // maxListedInstances caps the failed instances listed in one message.
 const maxListedInstances = 30
@@ -93,6 +111,7 @@ func (v CommandView) Fingerprint() string {
 	b.WriteString(v.Tally())
 	b.WriteByte('|')
 	b.WriteString(strconv.Itoa(v.FailedTotal))
+	b.WriteString(v.Silenced)
 	for _, f := range v.Failed {
 		b.WriteByte(',')
 		b.WriteString(f)
@@ -112,6 +131,9 @@ func Parent(v CommandView) SlackMessage {
 	blocks := []slack.Block{HeaderBlock(header)}
 	if v.Mention != "" {
 		blocks = append(blocks, MrkdwnSection(v.Mention))
+	}
+	if v.Silenced != "" {
+		blocks = append(blocks, Context(":no_bell: "+EscapeMrkdwnMax(v.Silenced, maxSilencedRunes, Ellipsis, true)))
 	}
 	var body strings.Builder
 	body.WriteString("*" + EscapeMrkdwn(v.Tally()) + "*")

@@ -21,6 +21,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/silence"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
@@ -99,6 +100,8 @@ type Result struct {
 	Thread thread.Outcome
 	// CommandID names the command of a scheduled render (which has no notification).
 	CommandID string
+	// SilenceID and SilenceComment name the ad-hoc silence of a Silenced outcome.
+	SilenceID, SilenceComment string
 }
 
 // Report is everything the router did with one event.
@@ -137,6 +140,13 @@ type Handler struct {
 	// destinations (parent, updates, batched failure replies) instead of a post per
 	// notification. Webhook and email destinations are unaffected.
 	Threads *thread.Threads
+	// Silences, when set, is the ad-hoc silence store (`ssmnotify silence`): a delivery that an
+	// active silence matches is not sent (outcome silenced); the command's message still counts
+	// it. Read at most once per SilenceMaxAge (default DefaultSilenceMaxAge) per Handler.
+	Silences      SilenceStore
+	SilenceMaxAge time.Duration
+
+	silences silenceCache
 }
 
 // Handle is the Lambda entry point. SQS batches get a partial batch response naming only the
@@ -289,10 +299,24 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 	}
 
 	lease := h.leaseUntil(ctx)
+	now := h.now()
+	active := h.activeSilences(ctx, now, log)
 	out := make([]Result, 0, len(d.Deliveries))
 	for _, dl := range d.Deliveries {
 		r := base
 		r.Route, r.Destination = dl.Route, dl.Destination.Name
+		if sl := silence.Find(active, silence.Target{N: n, Route: dl.Route, Destination: dl.Destination.Name}, now); sl != nil {
+			r.Outcome, r.SilenceID, r.SilenceComment = Silenced, sl.ID, sl.Comment
+			r.Reason = "silenced by " + sl.Author + " until " + sl.Ends.UTC().Format(time.RFC3339)
+			m.Add("Silenced", 1)
+			h.markMatched(ctx, sl, now, log)
+			if h.threaded(dl.Destination) {
+				// The message still counts the instance; it names the silence instead of pinging.
+				work.silenced(n, dl.Destination, sl, obs.Verdict == state.Duplicate)
+			}
+			out = append(out, emit(r, slog.LevelInfo))
+			continue
+		}
 		if h.threaded(dl.Destination) {
 			// Rendered once per command after the batch: see runThreads.
 			r.Outcome, r.Reason = Delivered, "pending"

@@ -11,6 +11,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/silence"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
@@ -28,6 +29,7 @@ type threadJob struct {
 	results []int // the deliveries routed to it, as indexes into the report's results
 	n       *payload.Notification
 	dup     bool // every notification behind it was a duplicate
+	quiet   bool // only silenced deliveries reached it: their lines are logged already
 }
 
 // threadWork collects, over one batch, the commands whose messages may need rendering: one
@@ -74,6 +76,26 @@ func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup b
 	j.results = append(j.results, idx)
 	j.n = n
 	j.dup = j.dup && dup
+	j.quiet = false
+	j.req.Silence = nil // a delivery got through: the message may mention again
+}
+
+// silenced notes that sl held back n's delivery to dest: the command's message is still brought
+// up to date (counts are unaffected), and names the silence unless another delivery to it got
+// through in this batch.
+func (w *threadWork) silenced(n *payload.Notification, dest *rules.Destination, sl *silence.Silence, dup bool) {
+	k := threadKey{n.CommandID, dest.Name}
+	j := w.byKey[k]
+	if j == nil {
+		j = &threadJob{req: newThreadRequest(n, dest), dup: true, quiet: true}
+		w.byKey[k] = j
+		w.order = append(w.order, k)
+	}
+	j.n = n
+	j.dup = j.dup && dup
+	if j.quiet {
+		j.req.Silence = &thread.SilenceNote{ID: sl.ID, Author: sl.Author, Comment: sl.Comment}
+	}
 }
 
 // runThreads renders, once per command and destination, the messages the batch touched: those
@@ -117,7 +139,7 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			outcome, reason = Duplicate, "the command's message already shows it"
 		}
 		if len(j.results) == 0 {
-			if out == thread.Unchanged || out == thread.Scheduled {
+			if out == thread.Unchanged || out == thread.Scheduled || (j.quiet && err == nil) {
 				continue // nothing to report for a message this batch did not change
 			}
 			rep.Results = append(rep.Results, Result{Record: j.n.Record, RecordID: j.n.RecordID, Notification: j.n, Destination: k.destination, CommandID: k.command})
@@ -218,10 +240,15 @@ func (h *Handler) logResult(ctx context.Context, log *slog.Logger, level slog.Le
 	if n := r.Notification; n != nil {
 		cmd, inst, status, kind = n.CommandID, n.InstanceID, string(n.Status), string(n.Kind)
 	}
-	log.LogAttrs(ctx, level, "notification",
+	attrs := []slog.Attr{
 		slog.String("command_id", cmd), slog.String("instance_id", inst),
 		slog.String("kind", kind), slog.String("status", status),
 		slog.String("route", r.Route), slog.String("destination", r.Destination),
 		slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason),
-		slog.Float64("duration_ms", float64(took.Microseconds())/1000))
+	}
+	if r.SilenceID != "" {
+		attrs = append(attrs, slog.String("silence_id", r.SilenceID), slog.String("silence_comment", r.SilenceComment))
+	}
+	attrs = append(attrs, slog.Float64("duration_ms", float64(took.Microseconds())/1000))
+	log.LogAttrs(ctx, level, "notification", attrs...)
 }

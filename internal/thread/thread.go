@@ -39,6 +39,16 @@ type Request struct {
 	Broadcast bool `json:"broadcast,omitempty"`
 	// Mentions are the destination's per-status mentions (trusted config text).
 	Mentions map[payload.Status]string `json:"mentions,omitempty"`
+	// Silence, when set, is the ad-hoc silence holding this command's alerts back in this channel:
+	// the message still counts every instance but names the silence instead of mentioning anyone.
+	Silence *SilenceNote `json:"silence,omitempty"`
+}
+
+// SilenceNote is what the message says about a silence (untrusted text: render escapes it).
+type SilenceNote struct {
+	ID      string `json:"id"`
+	Author  string `json:"author"`
+	Comment string `json:"comment"`
 }
 
 // Scheduler delivers a Request back to the router at (or soon after) a time: the trailing
@@ -273,6 +283,9 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return Posted, rec, posted, nil
 	case len(fresh) > 0:
 		mention := req.Mentions[payload.StatusFailed]
+		if req.Silence != nil {
+			mention = ""
+		}
 		if _, err := api.Post(ctx, req.Channel, render.FailureReply(v, fresh, mention), slack.PostOptions{ThreadTS: ts}); err != nil {
 			return "", rec, ts, err
 		}
@@ -336,6 +349,10 @@ func View(r state.Rollup, req Request) render.CommandView {
 	}
 	v.Status = overall(r)
 	v.Mention = req.Mentions[v.Status]
+	if sl := req.Silence; sl != nil {
+		v.Mention = ""
+		v.Silenced = render.SilencedLine(v.FailedTotal, sl.Author, sl.Comment)
+	}
 	return v
 }
 
