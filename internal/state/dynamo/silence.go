@@ -210,4 +210,3 @@ func (s *Store) putSilence(ctx context.Context, sl silence.Silence, ver int64) e
 	}
 	return err
 }
-
