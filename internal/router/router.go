@@ -312,7 +312,7 @@ func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification
 			h.markMatched(ctx, sl, now, log)
 			if h.threaded(dl.Destination) {
 				// The message still counts the instance; it names the silence instead of pinging.
-				work.silenced(n, dl.Destination, sl, obs.Verdict == state.Duplicate)
+				work.silenced(n, dl.Destination, obs.Verdict == state.Duplicate)
 			}
 			out = append(out, emit(r, slog.LevelInfo))
 			continue

@@ -77,13 +77,11 @@ func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup b
 	j.n = n
 	j.dup = j.dup && dup
 	j.quiet = false
-	j.req.Silence = nil // a delivery got through: the message may mention again
 }
 
-// silenced notes that sl held back n's delivery to dest: the command's message is still brought
-// up to date (counts are unaffected), and names the silence unless another delivery to it got
-// through in this batch.
-func (w *threadWork) silenced(n *payload.Notification, dest *rules.Destination, sl *silence.Silence, dup bool) {
+// silenced notes that a silence held back n's delivery to dest: the command's message is still
+// brought up to date, since its counts changed.
+func (w *threadWork) silenced(n *payload.Notification, dest *rules.Destination, dup bool) {
 	k := threadKey{n.CommandID, dest.Name}
 	j := w.byKey[k]
 	if j == nil {
@@ -93,9 +91,23 @@ func (w *threadWork) silenced(n *payload.Notification, dest *rules.Destination, 
 	}
 	j.n = n
 	j.dup = j.dup && dup
-	if j.quiet {
-		j.req.Silence = &thread.SilenceNote{ID: sl.ID, Author: sl.Author, Comment: sl.Comment}
+}
+
+// silenceNote is what the command's message says about the silence that holds back its failures
+// at the destination, or nil. The message is one per command: it names a silence when the
+// silence would hold back a failure of the command there (so it never pings for failures
+// nobody wants to hear about), whatever the status that triggered this render.
+func silenceNote(active []silence.Silence, n *payload.Notification, req thread.Request, route string, now time.Time) *thread.SilenceNote {
+	if len(active) == 0 {
+		return nil
 	}
+	f := *n
+	f.Status = payload.StatusFailed
+	sl := silence.Find(active, silence.Target{N: &f, Route: route, Destination: req.Destination}, now)
+	if sl == nil {
+		return nil
+	}
+	return &thread.SilenceNote{ID: sl.ID, Author: sl.Author, Comment: sl.Comment}
 }
 
 // runThreads renders, once per command and destination, the messages the batch touched: those
@@ -125,8 +137,10 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			w.order = append(w.order, k)
 		}
 	}
+	active := h.activeSilences(ctx, now, log)
 	for _, k := range w.order {
 		j := w.byKey[k]
+		j.req.Silence = silenceNote(active, j.n, j.req, h.routeTo(j.n, k.destination, now), now)
 		out, err := h.Threads.Tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
 		switch {
@@ -159,6 +173,18 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			h.logResult(ctx, log, level, *r, 0)
 		}
 	}
+}
+
+// routeTo is the route that delivers n's failures to destination, for a silence's route matcher.
+func (h *Handler) routeTo(n *payload.Notification, destination string, now time.Time) string {
+	f := *n
+	f.Status = payload.StatusFailed
+	for _, d := range h.Rules.Decide(&f, now).Deliveries {
+		if d.Destination.Name == destination {
+			return d.Route
+		}
+	}
+	return ""
 }
 
 // processRenders runs scheduled renders (from the render queue).
