@@ -204,6 +204,9 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	default:
 		return nil, fmt.Errorf("--store %q: want memory or dynamodb", f.store)
 	}
+	if ss, ok := h.Store.(router.SilenceStore); ok {
+		h.Silences = ss // the store's ad-hoc silences apply, as in Lambda
+	}
 	switch f.deliverMode {
 	case "preview":
 		w, err := preview.NewWriter(filepath.Join(f.out, "router"))

@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"invoke":       {"run the real router or digest handler locally", runInvoke},
 	"demo":         {"run the router and digest over events/ with embedded defaults", runDemo},
 	"redrive":      {"replay the dead-letter queue into the router (dry run unless --apply)", runRedrive},
+	"silence":      {"add, query, expire and import silences (amtool-style), no redeploy", runSilence},
 }
 
 func main() {

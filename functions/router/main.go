@@ -46,9 +46,11 @@ func main() {
 		Deliver: live,
 		Park:    setup.Parker(awsCfg, env, log),
 		Threads: setup.Threads(awsCfg, env, store, live, time.Now, log),
-		Now:     time.Now,
-		Logger:  log,
-		Metrics: os.Stdout,
+		// Ad-hoc silences (`ssmnotify silence`) live in the same table.
+		Silences: store,
+		Now:      time.Now,
+		Logger:   log,
+		Metrics:  os.Stdout,
 	}
 	lambda.Start(h.Handle)
 }
