@@ -120,6 +120,12 @@ func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
 		}
 	}
 	blocks = append(blocks, MrkdwnSection(lead.String()))
+	if lines := digestSilenceLines(s.Silences, loc); len(lines) > 0 {
+		for i, l := range lines {
+			lines[i] = ":no_bell: " + EscapeMrkdwn(l)
+		}
+		blocks = append(blocks, lineSections("*Silences*", lines)...)
+	}
 	if f.clear {
 		blocks = append(blocks, MrkdwnSection("No Run Command failures in this window."))
 		return SlackMessage{Text: FitMrkdwn(EscapeMrkdwn(f.title+", "+f.window), MaxFallbackText, TruncatedMarker), Blocks: CapBlocks(blocks)}
@@ -392,7 +398,7 @@ func newDigestEmailData(s *tally.Summary, opt DigestOptions) digestEmailData {
 	loc := opt.loc()
 	d := digestEmailData{
 		Subject: DigestSubject(s, opt), Title: f.title, Color: f.color, Window: f.window,
-		Versus: f.versus, Statuses: f.statuses, Notes: f.notes, Clear: f.clear, HasChange: s.Previous != nil,
+		Versus: f.versus, Statuses: f.statuses, Notes: append(digestSilenceLines(s.Silences, loc), f.notes...), Clear: f.clear, HasChange: s.Previous != nil,
 	}
 	for _, c := range s.Documents.Top {
 		d.Documents = append(d.Documents, digestRow{Name: SingleLine(docName(c.Name), maxEmailValueRunes), Count: thousands(c.Count), Change: docChangeShort(c, s.Previous != nil)})
