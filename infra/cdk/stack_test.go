@@ -357,7 +357,7 @@ func TestStack(t *testing.T) {
 			"AWS::SNS::Subscription":          2, // router, alarm email
 			"AWS::IAM::Role":                  5,
 			"AWS::IAM::Policy":                5,
-			"AWS::IAM::ManagedPolicy":         1,
+			"AWS::IAM::ManagedPolicy":         2, // PassRole, silence manager
 			"AWS::SQS::Queue":                 2, // dead letters, renders
 			"AWS::SQS::QueuePolicy":           2,
 			"AWS::DynamoDB::Table":            1,
@@ -413,6 +413,8 @@ func TestStack(t *testing.T) {
 	})
 
 	passRole := stmt("iam:PassRole", arnOf(idNotificationRole), map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ssm.amazonaws.com"}})
+
+	t.Run("silence manager policy", s.checkSilencePolicy)
 
 	t.Run("operator PassRole policy", func(t *testing.T) {
 		p := s.resources("AWS::IAM::ManagedPolicy")[idPassRolePolicy]["Properties"].(map[string]any)
@@ -697,7 +699,7 @@ func TestStackVariant(t *testing.T) {
 			"AWS::SNS::Subscription":          1, // buffer queue
 			"AWS::IAM::Role":                  3,
 			"AWS::IAM::Policy":                3,
-			"AWS::IAM::ManagedPolicy":         1,
+			"AWS::IAM::ManagedPolicy":         2, // PassRole, silence manager
 			"AWS::SQS::Queue":                 3,
 			"AWS::SQS::QueuePolicy":           3,
 			"AWS::DynamoDB::Table":            1,
