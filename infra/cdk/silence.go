@@ -21,13 +21,18 @@ var silenceManagerActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", 
 func (st *Stack) defineSilenceManager() {
 	p := awsiam.NewManagedPolicy(st.Stack, jsii.String(idSilenceManagerPolicy), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Manage ssmnotify silences (ssmnotify silence add/query/expire/import): the silence items of the state table only"),
-		Statements: &[]awsiam.PolicyStatement{allow(silenceManagerActions, []*string{st.Table.TableArn()}, map[string]any{
-			"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": []string{state.SilencePK}},
-		})},
+		Statements:  &[]awsiam.PolicyStatement{allow(silenceManagerActions, []*string{st.Table.TableArn()}, silencePartition())},
 	})
 	fixID(p, idSilenceManagerPolicy)
+	// The digest lists the silences: one Query of their partition, nothing else.
+	st.DigestRole.AddToPrincipalPolicy(allow([]string{"dynamodb:Query"}, []*string{st.Table.TableArn()}, silencePartition()))
 	awscdk.NewCfnOutput(st.Stack, jsii.String("SilenceManagerPolicyArn"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Managed policy for `ssmnotify silence` (attach to whoever silences alerts)"),
 		Value:       p.ManagedPolicyArn(),
 	})
+}
+
+// silencePartition is the condition that limits DynamoDB keys to the silence items.
+func silencePartition() map[string]any {
+	return map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": []string{state.SilencePK}}}
 }

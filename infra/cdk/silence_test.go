@@ -31,3 +31,8 @@ func (s *synthesized) checkSilencePolicy(t *testing.T) {
 		t.Errorf("output SilenceManagerPolicyArn (-want +got):\n%s", diff)
 	}
 }
+
+// digestSilenceRead is the digest role's statement for listing the silences.
+func digestSilenceRead() map[string]any {
+	return stmt("dynamodb:Query", arnOf(idTable), map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": []any{state.SilencePK}}})
+}

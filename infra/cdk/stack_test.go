@@ -579,6 +579,8 @@ func TestStack(t *testing.T) {
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idDigest+"Logs"), nil),
 			// Reads only the failure index, with Query.
 			stmt("dynamodb:Query", join(arnOf(idTable), "/index/"+state.TimeIndex), nil),
+			// Lists the silences, and nothing else of the table.
+			digestSilenceRead(),
 			// Writes only its own claims.
 			stmt([]any{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable),
 				map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{state.ClaimPrefix + state.ScopeDigest + "#*"}}}),
@@ -783,6 +785,7 @@ func TestStackVariant(t *testing.T) {
 		s.checkRole(t, idDigestRole,
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idDigest+"Logs"), nil),
 			stmt("dynamodb:Query", join(arnOf(idTable), "/index/"+state.TimeIndex), nil),
+			digestSilenceRead(),
 			stmt([]any{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable),
 				map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{state.ClaimPrefix + state.ScopeDigest + "#*"}}}),
 		)

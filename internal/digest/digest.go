@@ -222,12 +222,13 @@ func (h *Handler) summarise(ctx context.Context, rep *Report, cfg *rules.DigestC
 	var sil *silenceReport
 	add := cur.Add
 	if h.Silences != nil {
-		list, err := h.Silences.Silences(ctx, now)
-		if err != nil {
-			return nil, fmt.Errorf("digest: read silences: %w", err)
+		// The digest goes out without its silence section rather than not at all.
+		if list, err := h.Silences.Silences(ctx, now); err != nil {
+			h.logger().LogAttrs(ctx, slog.LevelWarn, "digest silences unavailable", slog.String("reason", err.Error()))
+		} else {
+			sil = newSilenceReport(h.Rules, rep.Window, list)
+			add = func(f state.Failure) error { sil.add(f); return cur.Add(f) }
 		}
-		sil = newSilenceReport(h.Rules, rep.Window, list)
-		add = func(f state.Failure) error { sil.add(f); return cur.Add(f) }
 	}
 	stats, err := h.Store.Failures(ctx, rep.Window.From, rep.Window.To, now, add)
 	rep.Read = stats

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -12,12 +13,15 @@ import (
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
+	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/silence"
+	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo/dynamotest"
 	"github.com/ssmnotify/ssmnotify/internal/state/memory"
 	"github.com/ssmnotify/ssmnotify/internal/state/statetest"
+	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
 
 // countingSilences counts the router's reads of the silence store.
@@ -207,5 +211,71 @@ func TestSilencedCommandMessageStillCounts(t *testing.T) {
 	}
 	if strings.Contains(all.String(), "<!here>") {
 		t.Errorf("a silenced command pinged the channel:\n%s", all.String())
+	}
+}
+
+// TestSilenceAnnouncements: with silence_channel set, creating and expiring a silence is posted
+// there once, whichever container sees it first.
+func TestSilenceAnnouncements(t *testing.T) {
+	store := memory.New()
+	set, err := rules.Parse([]byte(`
+destinations:
+  - name: fleet
+    slack: {channel: "#fleet"}
+  - name: silences
+    slack: {channel: "#silences"}
+routes:
+  - name: everything
+    to: [fleet]
+silence_channel: silences
+`), "announce.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{}
+	t0 := time.Date(2026, 5, 4, 3, 0, 0, 0, time.UTC)
+	clk.ns.Store(t0.UnixNano())
+	srv := slacktest.NewServer(t, slacktest.WithClock(clk.now))
+	client := slack.New(srv.Token, slack.WithAPIURL(srv.APIURL))
+	logs := &bytes.Buffer{}
+	var handlers []*router.Handler
+	for w := range 2 {
+		handlers = append(handlers, &router.Handler{
+			Rules: set, Store: store, Deliver: &fakeDeliverer{}, Park: &deadletter.Memory{}, Now: clk.now, Silences: store,
+			Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+			Threads: &thread.Threads{Store: store, Schedule: &thread.Memory{}, Now: clk.now, Token: fmt.Sprintf("env-%d", w),
+				Slack: func(context.Context) (thread.Poster, error) { return client, nil }},
+		})
+	}
+	s := mustSilence(t, store, t0, 4*time.Hour, t0, "document=AWS-RunPatchBaseline", "status=~'Failed|TimedOut'")
+	run := func(i int) {
+		if _, err := handlers[i%2].Process(t.Context(), failure("AWS-RunShellScript", fmt.Sprintf("i-%02d", i), clk.now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(0)
+	run(1)
+	texts := func() []string {
+		var out []string
+		for _, m := range srv.Messages("#silences") {
+			out = append(out, m.Text)
+		}
+		return out
+	}
+	if got := texts(); len(got) != 1 || got[0] != "@alice silenced AWS-RunPatchBaseline failures for 4h: patch night" {
+		t.Fatalf("announcements after creation: %q", got)
+	}
+	clk.advance(time.Hour)
+	if _, err := store.Expire(t.Context(), s.ID, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(31 * time.Second)
+	run(2)
+	run(3)
+	if got := texts(); len(got) != 2 || got[1] != "alice's silence of AWS-RunPatchBaseline failures ended after 1h: patch night" {
+		t.Fatalf("announcements after expiry: %q", got)
+	}
+	if !strings.Contains(logs.String(), `"msg":"silence created"`) || !strings.Contains(logs.String(), `"msg":"silence expired"`) {
+		t.Errorf("no decision lines for the announcements:\n%s", logs)
 	}
 }

@@ -326,7 +326,7 @@ func (d *decoder) location(n *yaml.Node, what string) *time.Location {
 }
 
 // topKeys are the keys of the file's top level.
-var topKeys = []string{"destinations", "defaults", "routes", "silences", "mute_windows", "digest"}
+var topKeys = []string{"destinations", "defaults", "routes", "silences", "mute_windows", "digest", "silence_channel"}
 
 func (d *decoder) set(root *yaml.Node) *Set {
 	top := d.fields(root, "top level", topKeys...)
@@ -358,6 +358,9 @@ func (d *decoder) set(root *yaml.Node) *Set {
 	}
 	if n, ok := top["digest"]; ok {
 		d.digest(n, s)
+	}
+	if n, ok := top["silence_channel"]; ok {
+		d.silenceChannelKey(n, s)
 	}
 	return s
 }

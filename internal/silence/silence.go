@@ -259,3 +259,14 @@ func humanDuration(d time.Duration) string {
 	}
 	return b.String()
 }
+
+// ExpirySummary words an expired silence: "alice's silence of AWS-RunPatchBaseline failures
+// ended after 1h30m: patch night".
+func (s *Silence) ExpirySummary() string {
+	sum := s.Summary() // "<author> silenced <what> for <d>: <comment>"
+	what := strings.TrimPrefix(sum, s.Author+" silenced ")
+	if i := strings.LastIndex(what, " for "); i >= 0 {
+		what = what[:i]
+	}
+	return fmt.Sprintf("%s's silence of %s ended after %s: %s", s.Author, what, humanDuration(s.Ends.Sub(s.Starts)), s.Comment)
+}
