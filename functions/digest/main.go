@@ -48,7 +48,7 @@ func main() {
 	h := &digest.Handler{
 		Rules: set,
 		Store: store,
-		Send:  d.Digest(),
+		Send:  &digest.Delivery{Transport: d},
 		// Ad-hoc silences live in the same table.
 		Silences: store,
 		Now:      time.Now,

@@ -8,8 +8,8 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/digest"
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
+	"github.com/ssmnotify/ssmnotify/internal/digest/view"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/silence"
 	"github.com/ssmnotify/ssmnotify/internal/state/memory"
 	"github.com/ssmnotify/ssmnotify/internal/state/statetest"
@@ -75,14 +75,14 @@ func TestDigestSilences(t *testing.T) {
 		t.Errorf("long silence: %+v", s)
 	}
 
-	msg := render.DigestSlack(rep.Summary, render.DigestOptions{})
+	msg := view.Slack(rep.Summary, view.Options{})
 	text := string(mustJSON(t, msg.Blocks))
 	for _, want := range []string{"*Silences*", "Silenced by alice: patch night", "held back 3 failures in this window", "(within a day)", "Ended without holding anything back"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Slack digest lacks %q:\n%s", want, text)
 		}
 	}
-	email, err := render.DigestEmail(rep.Summary, render.DigestOptions{})
+	email, err := view.Email(rep.Summary, view.Options{})
 	if err != nil || !strings.Contains(email.Text, "held back 3 failures") || !strings.Contains(email.HTML, "patch night") {
 		t.Errorf("email digest lacks the silences: %v\n%s", err, email.Text)
 	}

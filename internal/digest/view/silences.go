@@ -1,10 +1,11 @@
-package render
+package view
 
 import (
 	"strconv"
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
+	"github.com/ssmnotify/ssmnotify/internal/render"
 )
 
 // maxSilenceLineRunes caps one silence line (comments are free text).
@@ -21,12 +22,12 @@ func digestSilenceLines(list []tally.Silence, loc *time.Location) []string {
 		case tally.SilenceUnused:
 			line = "Ended without holding anything back: " + s.Author + "'s silence " + s.What + " (" + s.Comment + "), ended " + s.Ends.In(loc).Format(digestTimeLayout)
 		default:
-			line += "held back " + strconv.Itoa(s.HeldBack) + " " + pluralWord(s.HeldBack, "failure", "failures") + " in this window; ends " + s.Ends.In(loc).Format(digestTimeLayout)
+			line += "held back " + strconv.Itoa(s.HeldBack) + " " + render.PluralWord(s.HeldBack, "failure", "failures") + " in this window; ends " + s.Ends.In(loc).Format(digestTimeLayout)
 			if s.Kind == tally.SilenceExpiring {
 				line += " (within a day)"
 			}
 		}
-		out = append(out, SingleLine(line, maxSilenceLineRunes))
+		out = append(out, render.SingleLine(line, maxSilenceLineRunes))
 	}
 	return out
 }
