@@ -471,3 +471,13 @@ func silenceImport(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// fixedSilences is a list of silences read from a file: what `invoke --silences` gives the
+// router. It never changes, and records nothing.
+type fixedSilences []silence.Silence
+
+func (f fixedSilences) Silences(context.Context, time.Time) ([]silence.Silence, error) {
+	return f, nil
+}
+
+func (fixedSilences) MarkMatched(context.Context, string, time.Time) error { return nil }

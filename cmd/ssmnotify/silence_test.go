@@ -246,3 +246,54 @@ func TestRouteAppliesSilences(t *testing.T) {
 		t.Errorf("expired silence applied: %s", stdout.String())
 	}
 }
+
+// TestInvokeWithSilences: the real router handler, in-process, with a file of silences: the
+// silenced delivery is reported with the silence's ID and comment, the other is delivered.
+func TestInvokeWithSilences(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "silences.jsonl")
+	line := `{"id":"5f1e0000-0000-4000-8000-000000000017","matchers":[{"name":"document","value":"AWS-RunPatchBaseline","isRegex":false,"isEqual":true},{"name":"destination","value":"platform-email","isRegex":false,"isEqual":true}],"startsAt":"2026-05-04T09:00:00Z","endsAt":"2026-05-04T13:00:00Z","createdBy":"alice","comment":"patch night","createdAt":"2026-05-04T09:00:00Z"}`
+	if err := os.WriteFile(file, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"invoke", "router", "../../events/sns-invocation-failed.json", "--silences", file, "--now", "2026-05-04T10:05:00Z", "--out", t.TempDir()}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("invoke: exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "silenced for platform-email: silenced by alice until 2026-05-04T13:00:00Z (silence 5f1e0000-0000-4000-8000-000000000017: patch night)") {
+		t.Errorf("no silenced line:\n%s", out)
+	}
+	if !strings.Contains(out, "ops-slack") || strings.Contains(out, "silenced for ops-slack") {
+		t.Errorf("the Slack delivery should go out:\n%s", out)
+	}
+}
+
+// TestInvokeSilencedMessageWording: the command's Slack message (preview) still shows the
+// failure and says who silenced it.
+func TestInvokeSilencedMessageWording(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "silences.jsonl")
+	line := `{"id":"x1","matchers":[{"name":"document","value":"AWS-RunPatchBaseline","isRegex":false,"isEqual":true}],"startsAt":"2026-05-04T09:00:00Z","endsAt":"2026-05-04T13:00:00Z","createdBy":"alice","comment":"patch night","createdAt":"2026-05-04T09:00:00Z"}`
+	if err := os.WriteFile(file, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"invoke", "router", "../../events/sns-invocation-failed.json", "--silences", file, "--now", "2026-05-04T10:05:00Z", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("invoke: exit %d: %s", code, stderr.String())
+	}
+	posts, _ := filepath.Glob(filepath.Join(out, "router", "*chat.postMessage*"))
+	if len(posts) != 1 {
+		t.Fatalf("previews %v, want the command's one message", posts)
+	}
+	msg, err := os.ReadFile(posts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(msg), "1 failure silenced by alice: patch night") || !strings.Contains(string(msg), "Failed on 1") {
+		t.Errorf("message wording:\n%s", msg)
+	}
+	if strings.Contains(string(msg), "<!here>") || strings.Contains(string(msg), `\u003c!here\u003e`) {
+		t.Errorf("a silenced failure pinged:\n%s", msg)
+	}
+}
