@@ -140,7 +140,10 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 	active := h.activeSilences(ctx, now, log)
 	for _, k := range w.order {
 		j := w.byKey[k]
-		j.req.Silence = silenceNote(active, j.n, j.req, h.routeTo(j.n, k.destination, now), now)
+		j.req.Silence = nil
+		if len(active) > 0 {
+			j.req.Silence = silenceNote(active, j.n, j.req, h.routeTo(j.n, k.destination, now), now)
+		}
 		out, err := h.Threads.Tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
 		switch {
