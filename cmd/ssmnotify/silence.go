@@ -31,7 +31,7 @@ import (
 // commands. Exit status: 0 done, 1 the store failed, 2 bad input (nothing stored).
 func runSilence(args []string, stdout, stderr io.Writer) int {
 	verbs := map[string]func([]string, io.Writer, io.Writer) int{
-		"add": silenceAdd, "query": silenceQuery, "expire": silenceExpire, "import": silenceImport,
+		"add": silenceAdd, "query": silenceQuery, "expire": silenceExpire, "import": silenceImport, "update": silenceUpdate,
 	}
 	if len(args) == 0 || verbs[args[0]] == nil {
 		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" {
@@ -47,6 +47,8 @@ const silenceUsage = `usage:
   ssmnotify silence add MATCHER... --comment TEXT [--duration 1h | --end TIME] [--start TIME] [--author NAME]
   ssmnotify silence query [--expired] [MATCHER...]     JSON Lines, one silence per line
   ssmnotify silence expire ID...
+  ssmnotify silence update ID [--comment TEXT] [--duration D | --end TIME] [MATCHER...]
+                                                       new matchers: the old silence expires, a new ID is printed
   ssmnotify silence import FILE                        JSON Lines, as query prints (- reads stdin)
 
 MATCHER is name=value, name!=value, name=~regexp or name!~regexp (anchored RE2), on
@@ -481,3 +483,97 @@ func (f fixedSilences) Silences(context.Context, time.Time) ([]silence.Silence, 
 }
 
 func (fixedSilences) MarkMatched(context.Context, string, time.Time) error { return nil }
+
+func silenceUpdate(args []string, stdout, stderr io.Writer) int {
+	fs := newSilenceFlagSet("update", stderr)
+	common := newSilenceFlags(fs)
+	comment := fs.String("comment", "", "new comment")
+	duration := fs.String("duration", "", "new length, from the silence's start (at most 90 days)")
+	end := fs.String("end", "", "new RFC 3339 end time")
+	pos, ok := parseInterspersed(fs, args)
+	if !ok {
+		return 2
+	}
+	if len(pos) == 0 {
+		fmt.Fprintln(stderr, "ssmnotify silence update: name the silence ID (see silence query)")
+		return 2
+	}
+	now, err := parseNow(*common.now)
+	if err != nil {
+		return badInput(stderr, "update", err)
+	}
+	var matchers silence.Matchers
+	for _, a := range pos[1:] {
+		m, err := silence.ParseMatcher(a)
+		if err != nil {
+			return badInput(stderr, "update", err)
+		}
+		matchers = append(matchers, m)
+	}
+	if strings.HasPrefix(pos[0], "config:") {
+		fmt.Fprintf(stderr, "ssmnotify silence update: %s: %v; change it in the config file and deploy\n", pos[0], silence.ErrReadOnly)
+		return 2
+	}
+	st, err := openSilenceStore(*common.store, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify silence update: %v\n", err)
+		return 1
+	}
+	list, err := st.Silences(context.Background(), now)
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify silence update: %v\n", err)
+		return 1
+	}
+	var s *silence.Silence
+	for i := range list {
+		if list[i].ID == pos[0] {
+			s = &list[i]
+		}
+	}
+	if s == nil {
+		fmt.Fprintf(stderr, "ssmnotify silence update: %s: no such silence (or expired more than 5 days ago)\n", pos[0])
+		return 2
+	}
+	old := *s
+	if len(matchers) > 0 {
+		s.Matchers = matchers
+	}
+	if *comment != "" {
+		s.Comment = *comment
+	}
+	switch {
+	case *end != "" && *duration != "":
+		return badInput(stderr, "update", &silence.Error{Arg: "--end", Reason: "give --end or --duration, not both"})
+	case *end != "":
+		if s.Ends, err = time.Parse(time.RFC3339, *end); err != nil {
+			return badInput(stderr, "update", &silence.Error{Arg: "--end", Reason: fmt.Sprintf("%q is not an RFC 3339 time", *end)})
+		}
+	case *duration != "":
+		d, err := parseSilenceDuration(*duration)
+		if err != nil {
+			return badInput(stderr, "update", &silence.Error{Arg: "--duration", Reason: err.Error()})
+		}
+		s.Ends = s.Starts.Add(d)
+	}
+	if len(matchers) > 0 && s.Starts.Before(now) {
+		s.Starts = now // the new silence starts now; the old one covered until now
+	}
+	if !s.Ends.After(now) {
+		return badInput(stderr, "update", &silence.Error{Arg: "--end", Reason: "the silence would end before now (" + now.UTC().Format(time.RFC3339) + "); use expire"})
+	}
+	got, err := st.Edit(context.Background(), *s, now)
+	if errors.Is(err, silence.ErrInvalid) {
+		return badInput(stderr, "update", err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify silence update: %v\n", err)
+		return 1
+	}
+	if got.ID != pos[0] {
+		old.Ends = now
+		announce(stderr, "silence expired", old)
+		announce(stderr, "silence created", got)
+	}
+	fmt.Fprintln(stdout, got.ID)
+	return 0
+}

@@ -297,3 +297,41 @@ func TestInvokeSilencedMessageWording(t *testing.T) {
 		t.Errorf("a silenced failure pinged:\n%s", msg)
 	}
 }
+
+func TestSilenceUpdate(t *testing.T) {
+	c := newSilenceCLI(t)
+	_, out, _ := c.run("add", "document=AWS-RunPatchBaseline", "--duration", "4h", "--comment", "patch night", "--now", at)
+	id := strings.TrimSpace(out)
+
+	// A longer end and a new comment: the same silence.
+	code, out, errOut := c.run("update", id, "--duration", "6h", "--comment", "patch night, part two", "--now", "2026-05-04T04:00:00Z")
+	if code != 0 || strings.TrimSpace(out) != id {
+		t.Fatalf("update in place: exit %d, printed %q: %s", code, out, errOut)
+	}
+	if l := c.query("--now", "2026-05-04T04:00:00Z"); len(ids(l)) != 1 || l[0]["endsAt"] != "2026-05-04T09:00:00Z" || l[0]["comment"] != "patch night, part two" {
+		t.Fatalf("after update: %v", l)
+	}
+
+	// New matchers: the old silence expires, a new one starts now.
+	code, out, errOut = c.run("update", id, "document=~'AWS-RunPatchBaseline|AWS-InstallWindowsUpdates'", "--now", "2026-05-04T05:00:00Z")
+	newID := strings.TrimSpace(out)
+	if code != 0 || newID == id || len(newID) != 36 {
+		t.Fatalf("update matchers: exit %d, printed %q: %s", code, out, errOut)
+	}
+	if got := ids(c.query("--now", "2026-05-04T05:00:00Z")); len(got) != 1 || got[0] != newID {
+		t.Errorf("active after the edit: %v, want [%s]", got, newID)
+	}
+	if got := ids(c.query("--now", "2026-05-04T05:00:00Z", "--expired")); len(got) != 1 || got[0] != id {
+		t.Errorf("expired after the edit: %v, want [%s] (history kept)", got, id)
+	}
+	for _, bad := range [][]string{
+		{"update", "nope", "--now", at},
+		{"update", newID, "foo=bar", "--now", "2026-05-04T05:00:00Z"},
+		{"update", newID, "--duration", "100d", "--now", "2026-05-04T05:00:00Z"},
+		{"update"},
+	} {
+		if code, _, errOut := c.run(bad...); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", bad, code, errOut)
+		}
+	}
+}
