@@ -116,7 +116,7 @@ func TestShippedSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		ns, errs := decode(raw)
-		if filepath.Base(path) == "scheduled-digest.json" {
+		if strings.HasPrefix(filepath.Base(path), "scheduled-digest") {
 			if len(errs) != 1 || errs[0].Code != payload.CodeUnsupportedEvent {
 				t.Errorf("%s: the digest's event must be refused by the router's decoder, got %v", path, errs)
 			}
