@@ -27,6 +27,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
+	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/secrets"
@@ -122,6 +123,30 @@ func Threads(cfg aws.Config, env Getenv, store state.Store, live *deliver.Live, 
 		Now:      now,
 		Token:    token(),
 		Slack:    func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) },
+	}
+}
+
+// Emails sends one email per command outcome to email destinations that group by command (the
+// default). Like Threads it needs the render queue, for the quiet-period check; without it nil
+// is returned and every notification is emailed on its own.
+func Emails(cfg aws.Config, env Getenv, store state.Store, live *deliver.Live, now func() time.Time) *thread.Emails {
+	u := env(appenv.RenderQueueURL)
+	if u == "" {
+		return nil
+	}
+	return &thread.Emails{
+		Store:    store,
+		Schedule: &thread.SQSScheduler{Client: sqs.NewFromConfig(cfg), URL: u, Now: now},
+		Now:      now,
+		Token:    token(),
+		Send:     SendEmail(live),
+	}
+}
+
+// SendEmail sends a command's rendered email to an email destination through live (SES).
+func SendEmail(live *deliver.Live) func(context.Context, *rules.Destination, render.EmailMessage) error {
+	return func(ctx context.Context, dest *rules.Destination, msg render.EmailMessage) error {
+		return live.SendEmail(ctx, dest, []string{dest.Name, "command"}, msg)
 	}
 }
 
