@@ -30,7 +30,10 @@ import (
 // invokeFlags are the flags `invoke` shares between its functions.
 type invokeFlags struct {
 	event, config, store, deliverMode, out, now string
-	verbose                                     bool
+	// silences is a file of ad-hoc silences (JSON Lines, as `silence query` prints) that the
+	// router applies instead of the store's.
+	silences string
+	verbose  bool
 	// flat writes the router's previews directly under out (preview), not under out/router.
 	flat bool
 }
@@ -42,6 +45,7 @@ func (f *invokeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.deliverMode, "deliver", "preview", "preview (write files under --out) or live (Slack and SES, credentials from the environment)")
 	fs.StringVar(&f.out, "out", "out", "each run writes previews and parked records to a new folder DIR/invoke-<function>-<time>/ (DIR/latest points at it)")
 	fs.StringVar(&f.now, "now", "", "run as if at this RFC 3339 time (default: now)")
+	fs.StringVar(&f.silences, "silences", "", "apply these ad-hoc silences (JSON Lines, as `silence query` prints) instead of the store's")
 	fs.BoolVar(&f.verbose, "v", false, "print the handler's JSON log lines on stderr")
 }
 
@@ -235,6 +239,16 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	default:
 		return nil, fmt.Errorf("--store %q: want memory or dynamodb", f.store)
 	}
+	if ss, ok := h.Store.(router.SilenceStore); ok {
+		h.Silences = ss // the store's ad-hoc silences apply, as in Lambda
+	}
+	if f.silences != "" {
+		list, err := routeSilences("", f.silences, time.Time{})
+		if err != nil {
+			return nil, fmt.Errorf("--silences: %w", err)
+		}
+		h.Silences = fixedSilences(list)
+	}
 	switch f.deliverMode {
 	case "preview":
 		dir := filepath.Join(f.out, "router")
@@ -346,6 +360,8 @@ func printReport(w io.Writer, label string, rep *router.Report) {
 			what = "delivered to " + r.Destination + " (route " + r.Route + ")"
 		case r.Outcome == router.Duplicate:
 			what = "duplicate: " + r.Destination + " already has it"
+		case r.Outcome == router.Silenced && r.SilenceID != "":
+			what = "silenced for " + r.Destination + ": " + r.Reason + " (silence " + r.SilenceID + ": " + r.SilenceComment + ")"
 		case r.Outcome == router.Stale:
 			what = "stale: " + r.Reason
 		case r.Outcome == router.BadInput:

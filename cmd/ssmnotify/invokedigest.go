@@ -32,6 +32,9 @@ func runInvokeDigest(f *invokeFlags, stdout, stderr io.Writer) int {
 // runDigest runs the digest over env's store and prints one line per destination.
 func runDigest(ctx context.Context, env *invokeEnv, f *invokeFlags, raw []byte, stdout, stderr io.Writer) int {
 	h := &digest.Handler{Rules: env.handler.Rules, Store: env.handler.Store, Now: env.clock.now, Logger: env.handler.Logger}
+	if ss, ok := env.handler.Store.(digest.SilenceStore); ok {
+		h.Silences = ss
+	}
 	var prev *deliver.Preview
 	switch f.deliverMode {
 	case "preview":

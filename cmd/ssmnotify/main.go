@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"demo":         {"run the router and digest over events/ with embedded defaults", runDemo},
 	"redrive":      {"replay the dead-letter queue into the router (dry run unless --apply)", runRedrive},
 	"replay":       {"replay a timeline of events through the router on a simulated clock; write every call", runReplay},
+	"silence":      {"add, query, expire and import silences (amtool-style), no redeploy", runSilence},
 }
 
 func main() {

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/silence"
 )
 
 // routeLine is what `ssmnotify route` prints per notification: its key fields and the decision,
@@ -38,6 +42,10 @@ type routeDelivery struct {
 	Route       string                `json:"route"`
 	Destination string                `json:"destination"`
 	Type        rules.DestinationType `json:"type"`
+	// SilencedBy names the ad-hoc silence that holds this delivery back at --now (the router
+	// logs outcome silenced instead of sending), with its comment.
+	SilencedBy     string `json:"silencedBy,omitempty"`
+	SilenceComment string `json:"silenceComment,omitempty"`
 }
 
 // runRoute decodes an event file and prints, per notification, where it would be delivered or
@@ -48,8 +56,10 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configFlag := fs.String("config", "", "routing config file (default: the built-in config/ssmnotify.yaml)")
 	nowFlag := fs.String("now", "", "RFC 3339 time at which to evaluate silences and mute windows (default: now)")
+	storeFlag := fs.String("store", "", "also apply the ad-hoc silences of this store: aws (the deployed table), dynamodb (local, $DYNAMODB_ENDPOINT)")
+	silencesFlag := fs.String("silences", "", "also apply the ad-hoc silences in this file (JSON Lines, as `silence query` prints)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ssmnotify route [--config FILE] [--now TIME] EVENT_FILE   (- reads stdin)")
+		fmt.Fprintln(stderr, "usage: ssmnotify route [--config FILE] [--now TIME] [--store aws|dynamodb | --silences FILE] EVENT_FILE   (- reads stdin)")
 		fs.PrintDefaults()
 	}
 	pos, ok := parseInterspersed(fs, args)
@@ -77,6 +87,11 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	adhoc, err := routeSilences(*storeFlag, *silencesFlag, now)
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify route: %v\n", err)
+		return 1
+	}
 	raw, err := readInput(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "ssmnotify route: %v\n", err)
@@ -89,7 +104,7 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	enc.SetEscapeHTML(false)
 	for i := range ns {
 		n := &ns[i]
-		if err := enc.Encode(explain(n, set.Decide(n, now))); err != nil {
+		if err := enc.Encode(explain(n, set.Decide(n, now), adhoc, now)); err != nil {
 			fmt.Fprintf(stderr, "ssmnotify route: %v\n", err)
 			return 1
 		}
@@ -107,7 +122,7 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func explain(n *payload.Notification, d rules.Decision) routeLine {
+func explain(n *payload.Notification, d rules.Decision, adhoc []silence.Silence, now time.Time) routeLine {
 	line := routeLine{
 		Source: n.Source, Kind: n.Kind, CommandID: n.CommandID, DocumentName: n.DocumentName,
 		InstanceID: n.InstanceID, InstanceIDs: n.InstanceIDs, Status: n.Status, NonStandard: n.NonStandard,
@@ -115,7 +130,46 @@ func explain(n *payload.Notification, d rules.Decision) routeLine {
 		Drop: d.Drop, Reason: d.Reason,
 	}
 	for _, x := range d.Deliveries {
-		line.Deliveries = append(line.Deliveries, routeDelivery{Route: x.Route, Destination: x.Destination.Name, Type: x.Destination.Type})
+		rd := routeDelivery{Route: x.Route, Destination: x.Destination.Name, Type: x.Destination.Type}
+		if sl := silence.Find(adhoc, silence.Target{N: n, Route: x.Route, Destination: x.Destination.Name}, now); sl != nil {
+			rd.SilencedBy, rd.SilenceComment = sl.ID, sl.Comment
+		}
+		line.Deliveries = append(line.Deliveries, rd)
 	}
 	return line
+}
+
+// routeSilences reads the ad-hoc silences route should apply: from a store, or from a file of
+// `silence query` lines (config silences in it are skipped: Decide applies those already).
+func routeSilences(store, file string, now time.Time) ([]silence.Silence, error) {
+	switch {
+	case store != "" && file != "":
+		return nil, errors.New("--store and --silences: give one")
+	case store != "":
+		st, err := openSilenceStore(store, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return st.Silences(context.Background(), now)
+	case file != "":
+		raw, err := readInput(file)
+		if err != nil {
+			return nil, err
+		}
+		var out []silence.Silence
+		for i, line := range bytes.Split(raw, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var s silence.Silence
+			if err := json.Unmarshal(line, &s); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", file, i+1, err)
+			}
+			if !s.ReadOnly() {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
 }

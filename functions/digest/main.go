@@ -46,12 +46,14 @@ func main() {
 	// The same transports, secret and endpoints as the router's (one wiring for both).
 	d := setup.Deliverer(awsCfg, env, log)
 	h := &digest.Handler{
-		Rules:   set,
-		Store:   store,
-		Send:    &digest.Delivery{Transport: d},
-		Now:     time.Now,
-		Logger:  log,
-		Metrics: os.Stdout,
+		Rules: set,
+		Store: store,
+		Send:  &digest.Delivery{Transport: d},
+		// Ad-hoc silences live in the same table.
+		Silences: store,
+		Now:      time.Now,
+		Logger:   log,
+		Metrics:  os.Stdout,
 	}
 	lambda.Start(h.Handle)
 }

@@ -47,9 +47,11 @@ func main() {
 		Park:    setup.Parker(awsCfg, env, log),
 		Threads: setup.Threads(awsCfg, env, store, live, time.Now, log),
 		Emails:  setup.Emails(awsCfg, env, store, live, time.Now),
-		Now:     time.Now,
-		Logger:  log,
-		Metrics: os.Stdout,
+		// Ad-hoc silences (`ssmnotify silence`) live in the same table.
+		Silences: store,
+		Now:      time.Now,
+		Logger:   log,
+		Metrics:  os.Stdout,
 	}
 	lambda.Start(h.Handle)
 }

@@ -176,6 +176,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	st.defineDigest(props.Assets["digest"])
 	st.defineAlarms()
 	st.defineOutputs()
+	st.defineSilenceManager()
 	return st, nil
 }
 

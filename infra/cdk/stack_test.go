@@ -372,7 +372,7 @@ func TestStack(t *testing.T) {
 			"AWS::SNS::Subscription":          2, // router, alarm email
 			"AWS::IAM::Role":                  5,
 			"AWS::IAM::Policy":                5,
-			"AWS::IAM::ManagedPolicy":         2, // pass the notification role, pass the window role
+			"AWS::IAM::ManagedPolicy":         3, // pass the notification role, pass the window role, silence manager
 			"AWS::SQS::Queue":                 2, // dead letters, renders
 			"AWS::SQS::QueuePolicy":           2,
 			"AWS::DynamoDB::Table":            1,
@@ -430,6 +430,8 @@ func TestStack(t *testing.T) {
 	})
 
 	passRole := stmt("iam:PassRole", arnOf(idNotificationRole), map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ssm.amazonaws.com"}})
+
+	t.Run("silence manager policy", s.checkSilencePolicy)
 
 	t.Run("operator PassRole policy", func(t *testing.T) {
 		p := s.resources("AWS::IAM::ManagedPolicy")[idPassRolePolicy]["Properties"].(map[string]any)
@@ -618,6 +620,8 @@ func TestStack(t *testing.T) {
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idDigest+"Logs"), nil),
 			// Reads only the failure index, with Query.
 			stmt("dynamodb:Query", join(arnOf(idTable), "/index/"+state.TimeIndex), nil),
+			// Lists the silences, and nothing else of the table.
+			digestSilenceRead(),
 			// Writes only its own claims.
 			stmt([]any{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable),
 				map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{state.ClaimPrefix + state.ScopeDigest + "#*"}}}),
@@ -753,7 +757,7 @@ func TestStackVariant(t *testing.T) {
 			"AWS::SNS::Subscription":          1, // buffer queue
 			"AWS::IAM::Role":                  3,
 			"AWS::IAM::Policy":                3,
-			"AWS::IAM::ManagedPolicy":         2,
+			"AWS::IAM::ManagedPolicy":         3, // and the silence manager
 			"AWS::SQS::Queue":                 3,
 			"AWS::SQS::QueuePolicy":           3,
 			"AWS::DynamoDB::Table":            1,
@@ -842,6 +846,7 @@ func TestStackVariant(t *testing.T) {
 		s.checkRole(t, idDigestRole,
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idDigest+"Logs"), nil),
 			stmt("dynamodb:Query", join(arnOf(idTable), "/index/"+state.TimeIndex), nil),
+			digestSilenceRead(),
 			stmt([]any{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable),
 				map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{state.ClaimPrefix + state.ScopeDigest + "#*"}}}),
 			stmt("sqs:SendMessage", arnOf(idDeadLetterQueue), nil),

@@ -109,6 +109,9 @@ type Handler struct {
 	DefaultLease time.Duration
 	// MaxKeys caps the distinct names counted per table (tally.DefaultMaxKeys when 0).
 	MaxKeys int
+	// Silences, when set, is the ad-hoc silence store: the digest lists active silences, what
+	// each held back in the window, those ending within a day, and those that ended unused.
+	Silences SilenceStore
 }
 
 // Handle is the Lambda entry point. It fails the invocation — so that Lambda retries it — when
@@ -216,7 +219,18 @@ func (h *Handler) Run(ctx context.Context, raw []byte) (*Report, error) {
 func (h *Handler) summarise(ctx context.Context, rep *Report, cfg *rules.DigestConfig) (*tally.Summary, error) {
 	now := h.now()
 	cur := tally.New(h.MaxKeys)
-	stats, err := h.Store.Failures(ctx, rep.Window.From, rep.Window.To, now, cur.Add)
+	var sil *silenceReport
+	add := cur.Add
+	if h.Silences != nil {
+		// The digest goes out without its silence section rather than not at all.
+		if list, err := h.Silences.Silences(ctx, now); err != nil {
+			h.logger().LogAttrs(ctx, slog.LevelWarn, "digest silences unavailable", slog.String("reason", err.Error()))
+		} else {
+			sil = newSilenceReport(h.Rules, rep.Window, list)
+			add = func(f state.Failure) error { sil.add(f); return cur.Add(f) }
+		}
+	}
+	stats, err := h.Store.Failures(ctx, rep.Window.From, rep.Window.To, now, add)
 	rep.Read = stats
 	if err != nil {
 		return nil, fmt.Errorf("digest: read failures of %s: %w", rep.Window, err)
@@ -228,7 +242,11 @@ func (h *Handler) summarise(ctx context.Context, rep *Report, cfg *rules.DigestC
 	if err != nil {
 		return nil, fmt.Errorf("digest: read failures of the previous window %s: %w", prevWin, err)
 	}
-	return cur.Summary(rep.Window.From, rep.Window.To, cfg.TopN, prev), nil
+	sum := cur.Summary(rep.Window.From, rep.Window.To, cfg.TopN, prev)
+	if sil != nil {
+		sum.Silences = sil.facts()
+	}
+	return sum, nil
 }
 
 // deliver claims the (window, destination) digest, sends it, and completes or releases the

@@ -39,6 +39,9 @@ type CommandView struct {
 	Mention string
 	// OutputURL is the S3 console location of the command's output, "" when it has none.
 	OutputURL string
+	// Silenced is said instead of a mention when an ad-hoc silence holds the command's alerts
+	// back ("3 failures silenced by alice: patch night"); untrusted text, escaped when shown.
+	Silenced string
 }
 
 // Instance is one instance named in a thread reply, with its latest status.
@@ -46,6 +49,21 @@ type Instance struct {
 	ID     string
 	Status payload.Status
 }
+
+// SilencedLine words a silence for the command's message.
+func SilencedLine(failures int, author, comment string) string {
+	lead := "Alerts"
+	switch {
+	case failures == 1:
+		lead = "1 failure"
+	case failures > 1:
+		lead = strconv.Itoa(failures) + " failures"
+	}
+	return lead + " silenced by " + author + ": " + comment
+}
+
+// maxSilencedRunes caps the silence line (the comment is free text).
+const maxSilencedRunes = 300
 
 // maxListedInstances caps the failed instances listed in the parent message (each is named in a
 // thread reply as well).
@@ -147,6 +165,7 @@ func (v CommandView) Fingerprint() string {
 	b.WriteString(v.Mention)
 	b.WriteByte('|')
 	b.WriteString(strconv.Itoa(v.FailedTotal))
+	b.WriteString(v.Silenced)
 	for _, f := range v.Failed[:ListedInParent(len(v.Failed))] {
 		b.WriteByte(',')
 		b.WriteString(f)
@@ -190,6 +209,9 @@ func Parent(v CommandView) SlackMessage {
 	blocks := []slack.Block{HeaderBlock(header)}
 	if v.Mention != "" {
 		blocks = append(blocks, MrkdwnSection(v.Mention))
+	}
+	if v.Silenced != "" {
+		blocks = append(blocks, Context(":no_bell: "+EscapeMrkdwnMax(v.Silenced, maxSilencedRunes, Ellipsis, true)))
 	}
 	var body strings.Builder
 	body.WriteString("*" + EscapeMrkdwn(v.Tally()) + "*")

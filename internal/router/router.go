@@ -21,6 +21,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/silence"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
@@ -103,6 +104,8 @@ type Result struct {
 	Thread thread.Outcome
 	// CommandID names the command of a scheduled render (which has no notification).
 	CommandID string
+	// SilenceID and SilenceComment name the ad-hoc silence of a Silenced outcome.
+	SilenceID, SilenceComment string
 
 	rec *payload.Record // what to park, should it come to that
 }
@@ -146,6 +149,14 @@ type Handler struct {
 	// Emails, when set, sends one email per command outcome to email destinations that group by
 	// command (the default; `group: none` keeps one per notification).
 	Emails *thread.Emails
+
+	// Silences, when set, is the ad-hoc silence store (`ssmnotify silence`): a delivery that an
+	// active silence matches is not sent (outcome silenced); the command's message still counts
+	// it. Read at most once per SilenceMaxAge (default DefaultSilenceMaxAge) per Handler.
+	Silences      SilenceStore
+	SilenceMaxAge time.Duration
+
+	silences silenceCache
 }
 
 // Handle is the Lambda entry point. SQS batches get a partial batch response naming only the
@@ -313,9 +324,23 @@ func (inv *invocation) route(ctx context.Context, rec *payload.Record) {
 	}
 
 	lease := h.leaseUntil(ctx)
+	now := h.now()
+	active := h.activeSilences(ctx, now, inv.log)
 	for _, dl := range d.Deliveries {
 		r := base
 		r.Route, r.Destination = dl.Route, dl.Destination.Name
+		if sl := silence.Find(active, silence.Target{N: n, Route: dl.Route, Destination: dl.Destination.Name}, now); sl != nil {
+			r.Outcome, r.SilenceID, r.SilenceComment = Silenced, sl.ID, sl.Comment
+			r.Reason = "silenced by " + sl.Author + " until " + sl.Ends.UTC().Format(time.RFC3339)
+			inv.m.Add("Silenced", 1)
+			h.markMatched(ctx, sl, now, inv.log)
+			if h.threaded(dl.Destination) {
+				// The message still counts the instance; it names the silence instead of pinging.
+				inv.work.silenced(rec, dl.Destination, obs.Verdict == state.Duplicate)
+			}
+			emit(r)
+			continue
+		}
 		if h.threaded(dl.Destination) || h.perCommandEmail(dl.Destination) {
 			// Rendered once per command after the batch: see runThreads.
 			r.Outcome, r.Reason = Delivered, "pending"

@@ -12,6 +12,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/silence"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
@@ -34,6 +35,7 @@ type threadJob struct {
 	results []int           // the deliveries routed to it, as indexes into the report's results
 	rec     *payload.Record // the latest record behind it
 	dup     bool            // every notification behind it was a duplicate
+	quiet   bool            // only silenced deliveries reached it: their lines are logged already
 }
 
 // threadWork collects, over one batch, the commands whose messages may need rendering: one
@@ -93,6 +95,50 @@ func (w *threadWork) add(rec *payload.Record, dest *rules.Destination, dup bool,
 		j.req.OutputBucket, j.req.OutputPrefix = n.OutputS3BucketName, n.OutputS3KeyPrefix
 	}
 	j.dup = j.dup && dup
+	j.quiet = false
+}
+
+// silenced notes that a silence held back rec's delivery to dest: the command's message is still
+// brought up to date, since its counts changed.
+func (w *threadWork) silenced(rec *payload.Record, dest *rules.Destination, dup bool) {
+	if w.byKey == nil {
+		w.byKey = map[threadKey]*threadJob{}
+	}
+	k := threadKey{rec.Notification.CommandID, dest.Name}
+	j := w.byKey[k]
+	if j == nil {
+		j = &threadJob{req: newThreadRequest(rec.Notification, dest), dup: true, quiet: true}
+		w.byKey[k] = j
+		w.order = append(w.order, k)
+	}
+	j.rec = rec
+	j.dup = j.dup && dup
+}
+
+// silenceNote is what the command's message says about the silence that holds back its failures
+// at the destination, or nil. The message is one per command: it names a silence when the
+// silence would hold back a failure of the command there (so it never pings for failures
+// nobody wants to hear about), whatever the status that triggered this render.
+func silenceNote(active []silence.Silence, n *payload.Notification, req thread.Request, route string, now time.Time) *thread.SilenceNote {
+	f := *n
+	f.Status = payload.StatusFailed
+	sl := silence.Find(active, silence.Target{N: &f, Route: route, Destination: req.Destination}, now)
+	if sl == nil {
+		return nil
+	}
+	return &thread.SilenceNote{ID: sl.ID, Author: sl.Author, Comment: sl.Comment}
+}
+
+// routeTo is the route that delivers n's failures to destination, for a silence's route matcher.
+func (h *Handler) routeTo(n *payload.Notification, destination string, now time.Time) string {
+	f := *n
+	f.Status = payload.StatusFailed
+	for _, d := range h.Rules.Decide(&f, now).Deliveries {
+		if d.Destination.Name == destination {
+			return d.Route
+		}
+	}
+	return ""
 }
 
 // runThreads renders, once per command and destination, the messages the batch touched: those
@@ -127,8 +173,14 @@ func (inv *invocation) runThreads(ctx context.Context) {
 			w.order = append(w.order, k)
 		}
 	}
+	active := h.activeSilences(ctx, now, inv.log)
 	for _, k := range w.order {
 		j := w.byKey[k]
+		j.req.Silence = nil
+		if len(active) > 0 {
+			n := j.rec.Notification
+			j.req.Silence = silenceNote(active, n, j.req, h.routeTo(n, k.destination, now), now)
+		}
 		out, err := h.tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
 		if j.dup && err == nil {
@@ -139,7 +191,7 @@ func (inv *invocation) runThreads(ctx context.Context) {
 			}
 		}
 		if len(j.results) == 0 {
-			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
+			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending || (j.quiet && err == nil) {
 				continue // nothing to report for a message this batch did not change
 			}
 			rec := j.rec
@@ -242,10 +294,15 @@ func (h *Handler) logResult(ctx context.Context, log *slog.Logger, level slog.Le
 	if n := r.Notification; n != nil {
 		cmd, inst, status, kind = n.CommandID, n.InstanceID, string(n.Status), string(n.Kind)
 	}
-	log.LogAttrs(ctx, level, "notification",
+	attrs := []slog.Attr{
 		slog.String("command_id", cmd), slog.String("instance_id", inst),
 		slog.String("kind", kind), slog.String("status", status),
 		slog.String("route", r.Route), slog.String("destination", r.Destination),
 		slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason),
-		slog.Float64("duration_ms", float64(took.Microseconds())/1000))
+	}
+	if r.SilenceID != "" {
+		attrs = append(attrs, slog.String("silence_id", r.SilenceID), slog.String("silence_comment", r.SilenceComment))
+	}
+	attrs = append(attrs, slog.Float64("duration_ms", float64(took.Microseconds())/1000))
+	log.LogAttrs(ctx, level, "notification", attrs...)
 }

@@ -51,10 +51,12 @@ type rawConfig struct {
 	routes       []rawRoute
 	silences     []rawSilence
 	digest       *rawDigest
+	// silenceChannel: see silencechannel.go.
+	silenceChannel *scalar
 }
 
 // topKeys are the keys of the file's top level.
-var topKeys = []string{"destinations", "defaults", "routes", "silences", "mute_windows", "digest"}
+var topKeys = []string{"destinations", "defaults", "routes", "silences", "mute_windows", "digest", "silence_channel"}
 
 func (r *reader) config(root *yaml.Node) rawConfig {
 	top := r.fields(root, "top level", topKeys...)
@@ -84,6 +86,9 @@ func (r *reader) config(root *yaml.Node) rawConfig {
 	if n, ok := top["digest"]; ok {
 		raw.digest = r.digest(n)
 	}
+	if n, ok := top["silence_channel"]; ok {
+		raw.silenceChannel = r.silenceChannel(n)
+	}
 	return raw
 }
 
@@ -96,6 +101,7 @@ func compile(raw rawConfig, problems *problem.List) *Set {
 	c.routes(raw.routes, def)
 	c.silences(raw.silences)
 	c.digest(raw.digest)
+	c.silenceChannel(raw.silenceChannel)
 	return c.set
 }
 
@@ -119,6 +125,9 @@ func warnings(s *Set, file string) []Problem {
 		for _, x := range s.digest.Destinations {
 			used[x] = true
 		}
+	}
+	if s.silenceChannel != nil {
+		used[s.silenceChannel] = true
 	}
 	for _, x := range s.destinations {
 		if !used[x] {

@@ -161,6 +161,8 @@ type Set struct {
 	muteWindows  []*MuteWindow
 	digest       *DigestConfig
 	warnings     []Problem
+	// silenceChannel: see SilenceChannel (silencechannel.go).
+	silenceChannel *Destination
 }
 
 // File is the name the Set was parsed under.

@@ -17,6 +17,7 @@ import (
 //	invocation timeline       CMD#<command>       INV#<instance>   failures only: FAIL#<hour> / <time>#<command>#<instance>
 //	message record (Slack)    CMD#<command>       MSG#<channel>    -
 //	delivery or digest claim  CLAIM#<scope>#<id>  CLAIM            -
+//	ad-hoc silence            SILENCE             SIL#<id>         -   (see silencekeys.go)
 //
 // A command's items share one partition, so Rollup reads the whole command (its status, every
 // invocation's latest status and its message records) with one Query. A timeline whose latest

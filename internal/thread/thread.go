@@ -48,6 +48,16 @@ type Request struct {
 	// Email marks a check of the command's email to Destination (Emails) rather than a render
 	// of its Slack message.
 	Email bool `json:"email,omitempty"`
+	// Silence, when set, is the ad-hoc silence holding this command's alerts back in this channel:
+	// the message still counts every instance but names the silence instead of mentioning anyone.
+	Silence *SilenceNote `json:"silence,omitempty"`
+}
+
+// SilenceNote is what the message says about a silence (untrusted text: render escapes it).
+type SilenceNote struct {
+	ID      string `json:"id"`
+	Author  string `json:"author"`
+	Comment string `json:"comment"`
 }
 
 // Scheduler delivers a Request back to the router at (or soon after) a time: the trailing
@@ -346,6 +356,9 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 			}
 		}
 		mention, mentioned := mentionOnce(req, rec, statuses...)
+		if req.Silence != nil {
+			mention, mentioned = "", nil // silenced: counted and listed, nobody pinged
+		}
 		if _, err := api.Post(ctx, req.Channel, render.FailureReply(v, batch, mention), slack.PostOptions{ThreadTS: ts}); err != nil {
 			return "", rec, ts, err
 		}
@@ -464,6 +477,10 @@ func View(r state.Rollup, req Request) render.CommandView {
 	v.Finished = finished(r)
 	v.Status = overall(r)
 	v.Mention = req.Mentions[v.Status]
+	if sl := req.Silence; sl != nil {
+		v.Mention = ""
+		v.Silenced = render.SilencedLine(v.FailedTotal, sl.Author, sl.Comment)
+	}
 	if req.OutputBucket != "" {
 		v.OutputURL = render.OutputURL(v.Region, req.OutputBucket, req.OutputPrefix, req.CommandID, "")
 	}

@@ -159,6 +159,32 @@ type Summary struct {
 	Previous *Previous
 	// MaxKeys is the cap on distinct names per table that this summary was counted with.
 	MaxKeys int
+	// Silences are the ad-hoc silences worth a line (see internal/digest's silence report):
+	// active ones with what they held back, those ending soon, and those that ended unused.
+	Silences []Silence
+}
+
+// SilenceKind says why a silence is in the digest.
+type SilenceKind string
+
+// Silence kinds.
+const (
+	// SilenceActive: active at the window's end.
+	SilenceActive SilenceKind = "active"
+	// SilenceExpiring: active at the window's end and ending within the next day.
+	SilenceExpiring SilenceKind = "expiring"
+	// SilenceUnused: ended within the window without ever holding anything back (said once,
+	// in the digest whose window holds its end).
+	SilenceUnused SilenceKind = "unused"
+)
+
+// Silence is what the digest says about one ad-hoc silence (untrusted text: renderers escape).
+type Silence struct {
+	Kind                      SilenceKind
+	ID, Author, Comment, What string
+	Ends                      time.Time
+	// HeldBack is how many of the window's failures it matched while active.
+	HeldBack int
 }
 
 // Clear reports whether the window had no failures.

@@ -149,6 +149,12 @@ func Slack(s *tally.Summary, opt Options) render.SlackMessage {
 		}
 	}
 	blocks = append(blocks, render.MrkdwnSection(lead.String()))
+	if lines := digestSilenceLines(s.Silences, loc); len(lines) > 0 {
+		for i, l := range lines {
+			lines[i] = ":no_bell: " + render.EscapeMrkdwn(l)
+		}
+		blocks = append(blocks, lineSections("*Silences*", lines)...)
+	}
 	if f.clear {
 		blocks = append(blocks, render.MrkdwnSection("No Run Command failures in this window."))
 		return render.SlackMessage{Text: render.FitMrkdwn(render.EscapeMrkdwn(f.title+", "+f.window), render.MaxFallbackText, render.TruncatedMarker), Blocks: render.CapBlocks(blocks)}
@@ -382,7 +388,7 @@ func newDigestEmailData(s *tally.Summary, opt Options) digestEmailData {
 	loc := opt.loc()
 	d := digestEmailData{
 		Subject: Subject(s, opt), Title: f.title, Color: f.color, Window: f.window,
-		Versus: f.versus, Statuses: f.statuses, Notes: f.notes, Clear: f.clear, HasChange: s.Previous != nil,
+		Versus: f.versus, Statuses: f.statuses, Notes: append(digestSilenceLines(s.Silences, loc), f.notes...), Clear: f.clear, HasChange: s.Previous != nil,
 	}
 	for _, c := range s.Documents.Top {
 		d.Documents = append(d.Documents, digestRow{Name: render.SingleLine(docName(c.Name), render.MaxEmailValueRunes), Count: render.Thousands(c.Count), Change: docChangeShort(c, s.Previous != nil)})

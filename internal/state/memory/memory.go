@@ -23,6 +23,7 @@ type Store struct {
 	mu       sync.Mutex
 	commands map[string]*command
 	claims   map[state.ClaimKey]*claim
+	silences map[string]*storedSilence // created on first use (silence.go)
 }
 
 var _ state.Store = (*Store)(nil)
