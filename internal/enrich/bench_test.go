@@ -20,7 +20,7 @@ func benchEnrich(b *testing.B, n *payload.Notification, block string, cached boo
 		if !cached {
 			h.clock.Add(enrich.DefaultResultTTL)
 		}
-		if d := h.e.Enrich(b.Context(), n, cfg); d == nil || d.Unavailable != "" {
+		if d := h.e.Enrich(b.Context(), n, cfg); d == nil || d.Unavailable != nil {
 			b.Fatalf("detail = %+v", d)
 		}
 	}
@@ -63,7 +63,7 @@ func BenchmarkEnrichHungSSM(b *testing.B) {
 		if el := time.Since(start); el > worst {
 			worst = el
 		}
-		if d == nil || d.Unavailable == "" {
+		if d == nil || d.Unavailable == nil {
 			b.Fatalf("detail = %+v", d)
 		}
 	}

@@ -73,6 +73,10 @@ func (m SlackMessage) JSON() ([]byte, error) { return json.Marshal(m) }
 // mention, and — in an attachment coloured by status — the facts (command, kind, instances,
 // times, region, account) and the console links.
 func Slack(n *payload.Notification, opt Options) SlackMessage {
+	if !Pages(opt.Detail) {
+		// Every failed instance is "patched, reported failure": say it, but page nobody.
+		opt.Mention = ""
+	}
 	f := newFacts(n)
 	doc := EscapeMrkdwnMax(f.document, maxDocumentRunes, Ellipsis, true)
 	target := ""
@@ -164,7 +168,7 @@ func slackDetails(f *facts, doc, region string, detail *Detail) []slack.Block {
 		blocks = append(blocks, MrkdwnSection(instanceList(n.InstanceIDs)))
 	}
 	if detail != nil {
-		blocks = append(blocks, slackDetailBlocks(detail)...)
+		blocks = append(blocks, slackDetailBlocks(n, detail)...)
 	}
 	if links := slackLinks(f); links != "" {
 		blocks = append(blocks, MrkdwnSection(links))
