@@ -17,6 +17,8 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
+	"github.com/ssmnotify/ssmnotify/internal/failure"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -210,11 +212,17 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		if err != nil {
 			return nil, err
 		}
+		if e := setup.CLIEnricher(context.Background(), getenv, set); e != nil {
+			w.Enrich = func(n *payload.Notification, d rules.Delivery) *failure.Detail {
+				return e.Enrich(context.Background(), n, d.Enrich)
+			}
+		}
 		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
+		live.Enricher = setup.CLIEnricher(context.Background(), getenv, set)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
 	default:

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/setup"
 )
 
 // runPreview decodes an event, routes each notification and renders every delivery to files
@@ -57,6 +61,11 @@ func runPreview(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "ssmnotify preview: %v\n", err)
 		return 1
+	}
+	if e := setup.CLIEnricher(context.Background(), os.Getenv, set); e != nil {
+		w.Enrich = func(n *payload.Notification, d rules.Delivery) *failure.Detail {
+			return e.Enrich(context.Background(), n, d.Enrich)
+		}
 	}
 	ns, bad := payload.Decode(raw)
 	for i := range ns {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -21,6 +22,9 @@ import (
 type Writer struct {
 	dir string
 	seq int
+	// Enrich, when set, returns what enrichment learned about n for delivery d (the CLI wires
+	// setup.CLIEnricher here), so previews carry the detail the Lambda's alerts would.
+	Enrich func(n *payload.Notification, d rules.Delivery) *failure.Detail
 }
 
 // NewWriter creates dir if needed and returns a Writer for it.
@@ -73,6 +77,9 @@ func (w *Writer) Delivery(n *payload.Notification, d rules.Delivery) ([]string, 
 	base := filepath.Join(w.dir, fmt.Sprintf("%02d-%s-%s-%s-%s", w.seq,
 		fileSafe(dest.Name), fileSafe(n.ShortCommandID()), fileSafe(target), fileSafe(string(n.Status))))
 	opt := Options(n, dest)
+	if w.Enrich != nil {
+		opt.Detail = w.Enrich(n, d)
+	}
 	switch dest.Type {
 	case rules.DestinationSlack:
 		msg := render.Slack(n, opt)

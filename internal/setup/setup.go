@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -93,6 +95,40 @@ func Enricher(cfg aws.Config, set *rules.Set) *enrich.Enricher {
 		e.EC2 = ec2.NewFromConfig(cfg)
 	}
 	return e
+}
+
+// EndpointSSM is the AWS SDK's own variable for a service-specific SSM endpoint: set it to a
+// local SSM (internal/enrich/ssmtest) to enrich without AWS.
+const EndpointSSM = "AWS_ENDPOINT_URL_SSM"
+
+// CLIEnricher is the enrichment the CLI's invoke, preview and replay use: exactly the Lambda's
+// (Enricher) when SSM is reachable — $AWS_ENDPOINT_URL_SSM names an endpoint, or AWS
+// credentials resolve — and otherwise one that marks every enriched alert "detail unavailable
+// (no AWS access)" instead of silently rendering without it. nil when no route enriches.
+func CLIEnricher(ctx context.Context, env Getenv, set *rules.Set) *enrich.Enricher {
+	if lookups, _ := set.Enrichment(); !lookups {
+		return nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return &enrich.Enricher{NoAccess: true}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, credErr := cfg.Credentials.Retrieve(ctx)
+	switch {
+	case env(EndpointSSM) != "":
+		if credErr != nil {
+			// A local endpoint needs a signature, not a real identity.
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+		}
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+	case credErr != nil || cfg.Region == "":
+		return &enrich.Enricher{NoAccess: true}
+	}
+	return Enricher(cfg, set)
 }
 
 // Parker parks on the queue named by $SSMNOTIFY_DLQ_URL. Without one, parking fails, so the

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ssmnotify/ssmnotify/internal/enrich/ssmtest"
+)
+
+// noAWS clears every way the SDK could find credentials or an endpoint.
+func noAWS(t *testing.T) {
+	t.Helper()
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM", "AWS_REGION", "AWS_DEFAULT_REGION"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// previewText runs preview on the failed-invocation event and returns the Slack body and the
+// email text.
+func previewText(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"preview", "--out", dir, "--now", "2026-05-04T10:05:00Z", "../../events/sns-invocation-failed.json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	slackFiles, _ := filepath.Glob(filepath.Join(dir, "*.slack.json"))
+	textFiles, _ := filepath.Glob(filepath.Join(dir, "*.email.txt"))
+	if len(slackFiles) != 1 || len(textFiles) != 1 {
+		t.Fatalf("files: %v %v", slackFiles, textFiles)
+	}
+	s, _ := os.ReadFile(slackFiles[0])
+	m, _ := os.ReadFile(textFiles[0])
+	return string(s), string(m)
+}
+
+// TestPreviewEnrichesFromLocalSSM: with AWS_ENDPOINT_URL_SSM pointing at the local SSM server,
+// preview enriches exactly as the Lambda does (the shipped config enriches by default).
+func TestPreviewEnrichesFromLocalSSM(t *testing.T) {
+	noAWS(t)
+	srv := ssmtest.New(t)
+	l := ssmtest.RecordedListed(t, "patch-linux-failed")
+	l.CommandId, l.InstanceId = "0b7f3c2e-1111-4a2b-9c3d-0123456789ab", "i-0ddd3333eeee4444f"
+	srv.AddListed(l)
+	srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", InstalledCount: 40, FailedCount: 2, MissingCount: 1})
+	t.Setenv("AWS_ENDPOINT_URL_SSM", srv.URL())
+	t.Setenv("AWS_REGION", "us-east-1")
+
+	slackBody, text := previewText(t)
+	for _, want := range []string{"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)", "E: Unable to locate package", "Install: 40 installed, 2 failed, 1 missing"} {
+		if !strings.Contains(slackBody, want) || !strings.Contains(text, want) {
+			t.Errorf("no %q in the preview\nslack: %s\ntext: %s", want, slackBody, text)
+		}
+	}
+	if srv.Calls(ssmtest.ListCommandInvocations) == 0 {
+		t.Error("the local SSM was not asked")
+	}
+}
+
+// TestPreviewWithoutAWSSaysSo: without credentials or endpoint, the alert says the detail is
+// unavailable instead of silently leaving it out.
+func TestPreviewWithoutAWSSaysSo(t *testing.T) {
+	noAWS(t)
+	slackBody, text := previewText(t)
+	if !strings.Contains(slackBody, "detail unavailable (no AWS access)") || !strings.Contains(text, "detail unavailable (no AWS access)") {
+		t.Errorf("preview does not say the detail is unavailable\nslack: %s\ntext: %s", slackBody, text)
+	}
+}
