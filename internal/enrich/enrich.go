@@ -290,7 +290,7 @@ func (e *Enricher) command(ctx context.Context, n *payload.Notification, cfg *ru
 		failedCompleted bool
 	)
 	wg.Go(func() { counts, countsErr = e.counts(ctx, n.CommandID) })
-	wg.Go(func() { failed, failedCompleted, failedErr = e.failures(ctx, n.CommandID, cfg.MaxInstances) })
+	wg.Go(func() { failed, failedCompleted, failedErr = e.failures(ctx, n.CommandID) })
 	wg.Wait()
 	_ = countsErr // the counts are a nicety: the failures carry the message
 
@@ -307,16 +307,21 @@ func (e *Enricher) command(ctx context.Context, n *payload.Notification, cfg *ru
 	if counts != nil && counts.Errors+counts.DeliveryTimedOut > d.Total {
 		d.Total = counts.Errors + counts.DeliveryTimedOut
 	}
-	shown := failed[:min(len(failed), cfg.MaxInstances)]
-	ids := make([]string, len(shown))
-	for i := range shown {
-		ids[i] = aws.ToString(shown[i].InstanceId)
+	ids := make([]string, len(failed))
+	for i := range failed {
+		ids[i] = aws.ToString(failed[i].InstanceId)
 	}
-	names, patches := e.extras(ctx, n, cfg, ids)
-	for i := range shown {
-		inv := fromListed(&shown[i], cfg)
+	shown := min(len(failed), cfg.MaxInstances)
+	names := start(cfg.NameTag && e.EC2 != nil, func() map[string]string { return e.lookupNames(ctx, ids[:shown]) })
+	patches := start(patchDocuments[n.DocumentName], func() map[string]*failure.Patch { return e.patchStates(ctx, ids) })
+	for i := range failed {
+		inv := fromListed(&failed[i], cfg)
 		e.decorate(ctx, &inv, names, patches)
-		d.Invocations = append(d.Invocations, inv)
+		if i < shown {
+			d.Invocations = append(d.Invocations, inv)
+		} else {
+			d.Others = append(d.Others, inv)
+		}
 	}
 	return d
 }
@@ -481,9 +486,9 @@ func (e *Enricher) counts(ctx context.Context, commandID string) (*failure.Count
 // execution). Filters of one key are not OR-ed, so each is its own call.
 var failureFilters = []string{"Failed", "TimedOut"}
 
-// failures lists about limit (up to 50) failed invocations of a command, with their steps, one call per
+// failures lists up to 50 failed invocations of a command, with their steps, one call per
 // failure status, in parallel; complete reports that every call answered.
-func (e *Enricher) failures(ctx context.Context, commandID string, limit int) ([]ssmtypes.CommandInvocation, bool, error) {
+func (e *Enricher) failures(ctx context.Context, commandID string) ([]ssmtypes.CommandInvocation, bool, error) {
 	type page struct {
 		invs []ssmtypes.CommandInvocation
 		err  error
@@ -497,7 +502,9 @@ func (e *Enricher) failures(ctx context.Context, commandID string, limit int) ([
 					CommandId:  aws.String(commandID),
 					Details:    true,
 					Filters:    []ssmtypes.CommandFilter{{Key: ssmtypes.CommandFilterKeyStatus, Value: aws.String(status)}},
-					MaxResults: aws.Int32(int32(min(max(limit, 1)*5, 50))),
+					// A whole page: the failures beyond limit still count toward the most
+					// common reason.
+					MaxResults: aws.Int32(50),
 				}, noRetry)
 			})
 			if err != nil {

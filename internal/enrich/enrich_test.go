@@ -2,6 +2,7 @@ package enrich_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -495,4 +496,68 @@ func slackTexts(tb testing.TB, msg render.SlackMessage) []string {
 	}
 	walk(v)
 	return out
+}
+
+// TestPatchRun: AWS-RunPatchBaseline on 50 instances; 41 fail in PatchLinux with the same
+// stderr, 3 report exit 1 though their patch state after the run is compliant, 6 succeed. The
+// command's message names the most common reason and pages; an alert about one of the 3 says
+// "patched, reported failure" and pages nobody.
+func TestPatchRun(t *testing.T) {
+	h := newHarness(t)
+	base := ssmtest.RecordedListed(t, "patch-linux-failed")
+	const cmd = "7e8f9a0b-2222-4c3d-8e4f-abcdef012345"
+	id := func(i int) string { return fmt.Sprintf("i-0%016x", 0x5000+i) }
+	for i := range 50 {
+		l := base
+		l.CommandId, l.InstanceId = cmd, id(i)
+		l.CommandPlugins = append([]ssmtest.Plugin(nil), base.CommandPlugins...)
+		switch {
+		case i < 41:
+			h.srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", InstalledCount: 30, FailedCount: 1, MissingCount: 4})
+		case i < 44:
+			l.CommandPlugins[1].ResponseCode = 1
+			l.CommandPlugins[1].Output = "Installing 12 updates\n----------ERROR-------\nreboot pending; agent lost its connection\nfailed to run commands: exit status 1"
+			h.srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", InstalledCount: 42, InstalledPendingRebootCount: 0})
+		default:
+			l.Status, l.StatusDetails = "Success", "Success"
+			l.CommandPlugins[1].Status, l.CommandPlugins[1].StatusDetails, l.CommandPlugins[1].ResponseCode = "Success", "Success", 0
+		}
+		h.srv.AddListed(l)
+	}
+	h.srv.AddCommand(ssmtest.Command{CommandId: cmd, DocumentName: "AWS-RunPatchBaseline", Status: "Failed", TargetCount: 50, CompletedCount: 50, ErrorCount: 44})
+	cfg := mustEnrich(t, "true")
+	n := command(payload.StatusFailed)
+	n.CommandID, n.DocumentName = cmd, "AWS-RunPatchBaseline"
+	d := h.e.Enrich(t.Context(), n, cfg)
+	if d == nil || d.Unavailable != nil || len(d.Invocations)+len(d.Others) != 44 {
+		t.Fatalf("detail = %+v", d)
+	}
+	if got, want := render.MostCommonReason(append(d.Invocations, d.Others...), 50), "41 of 50: exit 100 in PatchLinux — E: Unable to locate package"; got != want {
+		t.Errorf("most common reason = %q, want %q", got, want)
+	}
+	msg := render.Slack(n, render.Options{Mention: "<!here>", Detail: d})
+	s := strings.Join(slackTexts(t, msg), "\n")
+	if !strings.Contains(s, "41 of 50: exit 100 in PatchLinux — E: Unable to locate package") || !strings.HasPrefix(msg.Text, "<!here>") {
+		t.Errorf("the command's message lacks the reason line or the page:\n%s", s)
+	}
+	if calls := h.srv.Calls(ssmtest.ListCommandInvocations) + h.srv.Calls(ssmtest.ListCommands) + h.srv.Calls(ssmtest.DescribeInstancePatchStates); calls != 4 {
+		t.Errorf("%d SSM calls for a 50-instance patch run, want 4", calls)
+	}
+
+	// One of the 3, as an invocation notification.
+	one := invocation(id(42), payload.StatusFailed)
+	one.CommandID, one.DocumentName = cmd, "AWS-RunPatchBaseline"
+	d = h.e.Enrich(t.Context(), one, cfg)
+	if d == nil || len(d.Invocations) != 1 || !d.Invocations[0].PatchedButReported() {
+		t.Fatalf("detail = %+v", d)
+	}
+	msg = render.Slack(one, render.Options{Mention: "<!here>", Detail: d})
+	s = strings.Join(slackTexts(t, msg), "\n")
+	if strings.Contains(s, "<!here>") || !strings.Contains(s, render.PatchedReportedFailure) {
+		t.Errorf("a patched instance that reported failure must say so and not page:\n%s", s)
+	}
+	mail, err := render.Email(one, render.Options{Detail: d})
+	if err != nil || !strings.Contains(mail.Text, render.PatchedReportedFailure) {
+		t.Errorf("email: %v\n%s", err, mail.Text)
+	}
 }

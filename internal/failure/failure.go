@@ -18,6 +18,9 @@ type Detail struct {
 	// Invocations are the instances to show: the one instance of an invocation notification,
 	// or the failed instances of a command summary, in the order looked up.
 	Invocations []Invocation
+	// Others are the command's other failed invocations listed but not shown (beyond
+	// max_instances): they count toward the most common reason and paging, nothing more.
+	Others []Invocation
 	// Command is the command's counts from ListCommands, for a command summary; nil otherwise.
 	Command *Counts
 	// Looked is how many instances were looked up for a command summary, Total how many the

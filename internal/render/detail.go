@@ -48,7 +48,7 @@ func slackDetailBlocks(n *payload.Notification, d *Detail) []slack.Block {
 	if d.Unavailable != nil {
 		blocks = append(blocks, Context(":warning: *"+strings.TrimSpace(UnavailablePrefix)+"* "+plainMrkdwn(ReasonText(d.Unavailable), maxReasonRunes)))
 	}
-	if reason := MostCommonReason(d.Invocations, commandTotal(d)); reason != "" && len(d.Invocations) > 1 {
+	if reason := MostCommonReason(allFailures(d), commandTotal(d)); reason != "" {
 		blocks = append(blocks, MrkdwnSection("*Most common:* "+plainMrkdwn(reason, maxReasonRunes)))
 	}
 	outputs := 0
@@ -152,7 +152,7 @@ func newEmailDetail(n *payload.Notification, d *Detail) *emailDetail {
 		return nil
 	}
 	ed := &emailDetail{Note: SingleLine(noteText(d), maxReasonRunes)}
-	if reason := MostCommonReason(d.Invocations, commandTotal(d)); reason != "" && len(d.Invocations) > 1 {
+	if reason := MostCommonReason(allFailures(d), commandTotal(d)); reason != "" {
 		ed.Common = "Most common: " + SingleLine(reason, maxReasonRunes)
 	}
 	if d.Unavailable != nil {

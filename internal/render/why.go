@@ -255,13 +255,21 @@ func MostCommonReason(invs []failure.Invocation, total int) string {
 	return s
 }
 
-// lastLine is the last non-blank line of output, without control characters.
+// lastLine is the last telling line of output, without control characters: the agent's own
+// closing "failed to run commands: exit status N" says nothing the exit code does not.
 func lastLine(s string) string {
 	s = strings.TrimRight(s, "\r\n\t ")
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
+	for {
+		line := s
+		i := strings.LastIndexByte(s, '\n')
+		if i >= 0 {
+			line = s[i+1:]
+		}
+		if i < 0 || !strings.HasPrefix(strings.TrimSpace(line), "failed to run commands:") {
+			return strings.TrimSpace(string(sanitizeOutput(line, false)))
+		}
+		s = strings.TrimRight(s[:i], "\r\n\t ")
 	}
-	return strings.TrimSpace(string(sanitizeOutput(s, false)))
 }
 
 // Pages reports whether a failure with this detail should page (carry the destination's
@@ -270,10 +278,20 @@ func Pages(d *failure.Detail) bool {
 	if d == nil || len(d.Invocations) == 0 {
 		return true
 	}
-	for i := range d.Invocations {
-		if !d.Invocations[i].PatchedButReported() {
-			return true
+	for _, invs := range [][]failure.Invocation{d.Invocations, d.Others} {
+		for i := range invs {
+			if !invs[i].PatchedButReported() {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// allFailures are the instances shown and the others counted.
+func allFailures(d *failure.Detail) []failure.Invocation {
+	if len(d.Others) == 0 {
+		return d.Invocations
+	}
+	return append(append(make([]failure.Invocation, 0, len(d.Invocations)+len(d.Others)), d.Invocations...), d.Others...)
 }
