@@ -499,9 +499,9 @@ func (e *Enricher) failures(ctx context.Context, commandID string) ([]ssmtypes.C
 		wg.Go(func() {
 			out, err := attempt(ctx, func() (*ssm.ListCommandInvocationsOutput, error) {
 				return e.SSM.ListCommandInvocations(ctx, &ssm.ListCommandInvocationsInput{
-					CommandId:  aws.String(commandID),
-					Details:    true,
-					Filters:    []ssmtypes.CommandFilter{{Key: ssmtypes.CommandFilterKeyStatus, Value: aws.String(status)}},
+					CommandId: aws.String(commandID),
+					Details:   true,
+					Filters:   []ssmtypes.CommandFilter{{Key: ssmtypes.CommandFilterKeyStatus, Value: aws.String(status)}},
 					// A whole page: the failures beyond limit still count toward the most
 					// common reason.
 					MaxResults: aws.Int32(50),
