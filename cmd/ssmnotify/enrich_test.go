@@ -72,3 +72,37 @@ func TestPreviewWithoutAWSSaysSo(t *testing.T) {
 		t.Errorf("preview does not say the detail is unavailable\nslack: %s\ntext: %s", slackBody, text)
 	}
 }
+
+// TestDemoShowsWhy: `make demo` serves recorded SSM answers from the local SSM server, so its
+// alerts, thread replies and parent messages carry the failed step and its reason.
+func TestDemoShowsWhy(t *testing.T) {
+	noAWS(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo", "--events", "../../events", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "router", "*"))
+	var all strings.Builder
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		all.Write(b)
+	}
+	s := all.String()
+	for _, want := range []string{
+		"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)",      // alerts and replies
+		"Most common:* 3 of 3: exit 100 in PatchLinux — E: Unable to locate package", // the parent
+		"Install: 38 installed, 1 failed, 2 missing, 0 pending reboot",               // the patch card
+		"Execution Timed Out", // a script that ran too long
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in the demo's previews", want)
+		}
+	}
+	if strings.Contains(s, "no AWS access") {
+		t.Error("the demo did not use its local SSM")
+	}
+	if os.Getenv("AWS_ENDPOINT_URL_SSM") != "" {
+		t.Error("the demo left AWS_ENDPOINT_URL_SSM set")
+	}
+}

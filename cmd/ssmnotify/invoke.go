@@ -212,7 +212,8 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e := setup.CLIEnricher(context.Background(), getenv, set); e != nil {
+		e := setup.CLIEnricher(context.Background(), getenv, set)
+		if e != nil {
 			w.Enrich = func(n *payload.Notification, d rules.Delivery) *failure.Detail {
 				return e.Enrich(context.Background(), n, d.Enrich)
 			}
@@ -220,11 +221,13 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
+		h.Threads.Detail = setup.ThreadDetail(e, set)
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
 		live.Enricher = setup.CLIEnricher(context.Background(), getenv, set)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
+		h.Threads.Detail = setup.ThreadDetail(live.Enricher, set)
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
 	}

@@ -237,9 +237,8 @@ func MostCommonReason(invs []failure.Invocation, total int) string {
 		// One instance is not a pattern; its own line says it.
 		return ""
 	}
-	if total <= 0 {
-		total = len(invs)
-	}
+	// Counts can lag the listed failures (ListCommands is eventually consistent too).
+	total = max(total, len(invs))
 	s := strconv.Itoa(count[best]) + " of " + strconv.Itoa(total) + ": "
 	if _, err := strconv.Atoi(best.code); err == nil {
 		s += "exit " + best.code

@@ -27,8 +27,11 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/secrets"
@@ -129,6 +132,30 @@ func CLIEnricher(ctx context.Context, env Getenv, set *rules.Set) *enrich.Enrich
 		return &enrich.Enricher{NoAccess: true}
 	}
 	return Enricher(cfg, set)
+}
+
+// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail): e looks
+// the command up as a command summary (its counts and failures), with the enrich settings of
+// the first route that sends to the message's destination and enriches. nil when e is nil.
+func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thread.Request, render.CommandView) *failure.Detail {
+	if e == nil {
+		return nil
+	}
+	cfgs := map[string]*rules.Enrich{}
+	for _, r := range set.Routes() {
+		for _, d := range r.To {
+			if _, seen := cfgs[d.Name]; !seen || cfgs[d.Name] == nil {
+				cfgs[d.Name] = r.Enrich
+			}
+		}
+	}
+	return func(ctx context.Context, req thread.Request, v render.CommandView) *failure.Detail {
+		n := &payload.Notification{
+			Kind: payload.KindCommand, CommandID: req.CommandID, DocumentName: v.Document,
+			Region: req.Region, Account: req.Account, Status: payload.StatusFailed, StatusRaw: string(payload.StatusFailed),
+		}
+		return e.Enrich(ctx, n, cfgs[req.Destination])
+	}
 }
 
 // Parker parks on the queue named by $SSMNOTIFY_DLQ_URL. Without one, parking fails, so the

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
@@ -67,6 +68,10 @@ type Threads struct {
 	Lease time.Duration
 	// Token identifies this process as a lease holder.
 	Token string
+	// Detail, when set, says why the command's instances failed (internal/enrich, bounded by
+	// its own budget): the parent shows the most common reason, replies each instance's step,
+	// status, exit code and last stderr line. nil renders without.
+	Detail func(ctx context.Context, req Request, v render.CommandView) *failure.Detail
 }
 
 // Outcome says what a tick did.
@@ -263,7 +268,7 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 	fresh := newFailures(roll.Failed, rec.Replied)
 	switch {
 	case ts == "":
-		posted, err := api.Post(ctx, req.Channel, render.Parent(v), slack.PostOptions{})
+		posted, err := api.Post(ctx, req.Channel, t.parent(ctx, req, v), slack.PostOptions{})
 		if err != nil {
 			return "", rec, ts, err
 		}
@@ -272,14 +277,13 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		rec.Replied = append(rec.Replied[:0], roll.Failed...)
 		return Posted, rec, posted, nil
 	case len(fresh) > 0:
-		mention := req.Mentions[payload.StatusFailed]
-		if _, err := api.Post(ctx, req.Channel, render.FailureReply(v, fresh, mention), slack.PostOptions{ThreadTS: ts}); err != nil {
+		if _, err := api.Post(ctx, req.Channel, t.failureReply(ctx, req, v, fresh), slack.PostOptions{ThreadTS: ts}); err != nil {
 			return "", rec, ts, err
 		}
 		rec.Replied = append(rec.Replied, fresh...)
 		return Replied, rec, ts, nil
 	case fp != rec.FP:
-		if err := api.Update(ctx, req.Channel, ts, render.Parent(v)); err != nil {
+		if err := api.Update(ctx, req.Channel, ts, t.parent(ctx, req, v)); err != nil {
 			return "", rec, ts, err
 		}
 		rec.FP = fp
@@ -292,6 +296,26 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return Broadcast, rec, ts, nil
 	}
 	return Unchanged, rec, ts, nil
+}
+
+// parent is the parent message, with enrichment's most common reason when Detail is set.
+func (t *Threads) parent(ctx context.Context, req Request, v render.CommandView) render.SlackMessage {
+	msg := render.Parent(v)
+	if t.Detail != nil && v.Status.Failure() {
+		msg = render.ParentWithDetail(msg, v, t.Detail(ctx, req, v))
+	}
+	return msg
+}
+
+// failureReply is the reply announcing fresh failures, with each instance's detail when Detail
+// is set; it pages nobody when all of them are "patched, reported failure".
+func (t *Threads) failureReply(ctx context.Context, req Request, v render.CommandView, fresh []string) render.SlackMessage {
+	mention := req.Mentions[payload.StatusFailed]
+	if t.Detail == nil {
+		return render.FailureReply(v, fresh, mention)
+	}
+	d := t.Detail(ctx, req, v)
+	return render.ReplyWithDetail(render.FailureReply(v, fresh, render.ReplyMention(mention, fresh, d)), v, fresh, d)
 }
 
 func newFailures(failed, replied []string) []string {
