@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/failure"
@@ -260,7 +261,8 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return "", rec, ts, fmt.Errorf("read roll-up: %w", err)
 	}
 	v := View(roll, req)
-	fp := v.Fingerprint()
+	d := t.detail(ctx, req, v)
+	fp := v.Fingerprint() + detailFingerprint(d)
 	api, err := t.Slack(ctx)
 	if err != nil {
 		return "", rec, ts, err
@@ -268,7 +270,7 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 	fresh := newFailures(roll.Failed, rec.Replied)
 	switch {
 	case ts == "":
-		posted, err := api.Post(ctx, req.Channel, t.parent(ctx, req, v), slack.PostOptions{})
+		posted, err := api.Post(ctx, req.Channel, t.parent(v, d), slack.PostOptions{})
 		if err != nil {
 			return "", rec, ts, err
 		}
@@ -277,13 +279,13 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		rec.Replied = append(rec.Replied[:0], roll.Failed...)
 		return Posted, rec, posted, nil
 	case len(fresh) > 0:
-		if _, err := api.Post(ctx, req.Channel, t.failureReply(ctx, req, v, fresh), slack.PostOptions{ThreadTS: ts}); err != nil {
+		if _, err := api.Post(ctx, req.Channel, t.failureReply(req, v, fresh, d), slack.PostOptions{ThreadTS: ts}); err != nil {
 			return "", rec, ts, err
 		}
 		rec.Replied = append(rec.Replied, fresh...)
 		return Replied, rec, ts, nil
 	case fp != rec.FP:
-		if err := api.Update(ctx, req.Channel, ts, t.parent(ctx, req, v)); err != nil {
+		if err := api.Update(ctx, req.Channel, ts, t.parent(v, d)); err != nil {
 			return "", rec, ts, err
 		}
 		rec.FP = fp
@@ -298,24 +300,34 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 	return Unchanged, rec, ts, nil
 }
 
-// parent is the parent message, with enrichment's most common reason when Detail is set.
-func (t *Threads) parent(ctx context.Context, req Request, v render.CommandView) render.SlackMessage {
-	msg := render.Parent(v)
-	if t.Detail != nil && v.Status.Failure() {
-		msg = render.ParentWithDetail(msg, v, t.Detail(ctx, req, v))
+// detail is what enrichment says about a failed command's instances, or nil (no Detail set, or
+// nothing failed). Enrichment caches per command, so a render costs at most one lookup.
+func (t *Threads) detail(ctx context.Context, req Request, v render.CommandView) *failure.Detail {
+	if t.Detail == nil || (!v.Status.Failure() && v.FailedTotal == 0) {
+		return nil
 	}
-	return msg
+	return t.Detail(ctx, req, v)
 }
 
-// failureReply is the reply announcing fresh failures, with each instance's detail when Detail
-// is set; it pages nobody when all of them are "patched, reported failure".
-func (t *Threads) failureReply(ctx context.Context, req Request, v render.CommandView, fresh []string) render.SlackMessage {
-	mention := req.Mentions[payload.StatusFailed]
-	if t.Detail == nil {
-		return render.FailureReply(v, fresh, mention)
+// detailFingerprint makes the parent update when enrichment's reason changes, e.g. when a
+// lookup that missed its budget answers on a later render.
+func detailFingerprint(d *failure.Detail) string {
+	if d == nil {
+		return ""
 	}
-	d := t.Detail(ctx, req, v)
-	return render.ReplyWithDetail(render.FailureReply(v, fresh, render.ReplyMention(mention, fresh, d)), v, fresh, d)
+	return "|" + render.MostCommonReason(append(append([]failure.Invocation(nil), d.Invocations...), d.Others...), 0) + "|" + strconv.FormatBool(d.Unavailable != nil)
+}
+
+// parent is the parent message, with enrichment's most common reason when there is detail.
+func (t *Threads) parent(v render.CommandView, d *failure.Detail) render.SlackMessage {
+	return render.ParentWithDetail(render.Parent(v), v, d)
+}
+
+// failureReply is the reply announcing fresh failures, with each instance's detail when there
+// is some; it pages nobody when all of them are "patched, reported failure".
+func (t *Threads) failureReply(req Request, v render.CommandView, fresh []string, d *failure.Detail) render.SlackMessage {
+	mention := render.ReplyMention(req.Mentions[payload.StatusFailed], fresh, d)
+	return render.ReplyWithDetail(render.FailureReply(v, fresh, mention), v, fresh, d)
 }
 
 func newFailures(failed, replied []string) []string {
