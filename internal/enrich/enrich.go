@@ -290,7 +290,17 @@ func (e *Enricher) command(ctx context.Context, n *payload.Notification, cfg *ru
 		failedCompleted bool
 	)
 	wg.Go(func() { counts, countsErr = e.counts(ctx, n.CommandID) })
-	wg.Go(func() { failed, failedCompleted, failedErr = e.failures(ctx, n.CommandID) })
+	wg.Go(func() {
+		failed, failedErr = attempt(ctx, func() ([]ssmtypes.CommandInvocation, error) {
+			f, complete, err := e.failures(ctx, n.CommandID, filtersFor(n.Status))
+			failedCompleted = complete
+			if err == nil && complete && len(f) == 0 {
+				// The command says it failed but lists no failure yet: not visible yet.
+				err = &smithy.GenericAPIError{Code: "InvocationDoesNotExist"}
+			}
+			return f, err
+		})
+	})
 	wg.Wait()
 	_ = countsErr // the counts are a nicety: the failures carry the message
 
@@ -481,21 +491,27 @@ func (e *Enricher) counts(ctx context.Context, commandID string) (*failure.Count
 	return &failure.Counts{Targets: int(c.TargetCount), Completed: int(c.CompletedCount), Errors: int(c.ErrorCount), DeliveryTimedOut: int(c.DeliveryTimedOutCount)}, nil
 }
 
-// failureFilters are the invocation statuses a command summary lists: Failed (which includes
-// Undeliverable, Terminated, AccessDenied, InvalidPlatform) and TimedOut (delivery and
-// execution). Filters of one key are not OR-ed, so each is its own call.
-var failureFilters = []string{"Failed", "TimedOut"}
+// filtersFor are the invocation statuses a command summary of status s lists: Failed (which
+// includes Undeliverable, Terminated, AccessDenied, InvalidPlatform) and TimedOut (delivery and
+// execution), or Cancelled for a cancelled command. Filters of one key are not OR-ed, so each is
+// its own call.
+func filtersFor(s payload.Status) []string {
+	if s == payload.StatusCancelled {
+		return []string{"Cancelled"}
+	}
+	return []string{"Failed", "TimedOut"}
+}
 
 // failures lists up to 50 failed invocations of a command, with their steps, one call per
 // failure status, in parallel; complete reports that every call answered.
-func (e *Enricher) failures(ctx context.Context, commandID string) ([]ssmtypes.CommandInvocation, bool, error) {
+func (e *Enricher) failures(ctx context.Context, commandID string, statuses []string) ([]ssmtypes.CommandInvocation, bool, error) {
 	type page struct {
 		invs []ssmtypes.CommandInvocation
 		err  error
 	}
-	pages := make([]page, len(failureFilters))
+	pages := make([]page, len(statuses))
 	var wg sync.WaitGroup
-	for i, status := range failureFilters {
+	for i, status := range statuses {
 		wg.Go(func() {
 			out, err := attempt(ctx, func() (*ssm.ListCommandInvocationsOutput, error) {
 				return e.SSM.ListCommandInvocations(ctx, &ssm.ListCommandInvocationsInput{

@@ -31,7 +31,7 @@ func ReasonText(r *failure.Reason) string {
 	case failure.Throttled:
 		return "SSM throttled the request (" + r.API + "), also when asked again"
 	case failure.NotFound:
-		return "SSM has no invocation of this command on this instance (InvocationDoesNotExist), also after waiting for it"
+		return "SSM does not list this invocation (InvocationDoesNotExist), also after waiting for it"
 	case failure.Denied:
 		action := r.Action
 		if action == "" {
