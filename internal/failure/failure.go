@@ -23,10 +23,9 @@ type Detail struct {
 	Others []Invocation
 	// Command is the command's counts from ListCommands, for a command summary; nil otherwise.
 	Command *Counts
-	// Looked is how many instances were looked up for a command summary, Total how many the
-	// notification named (or the command's failures when the notification names none), and
-	// Succeeded how many of those looked up turned out to have succeeded (not shown).
-	Looked, Total, Succeeded int
+	// Total is how many instances failed, for a command summary (at least the failures listed;
+	// Invocations shows the first max_instances of them).
+	Total int
 	// Patch reports that the command is a patch run (AWS-RunPatchBaseline or
 	// AWS-RunPatchBaselineAssociation), so that renderers show the patch card.
 	Patch bool

@@ -50,7 +50,7 @@ var detailCases = []struct {
 				{InstanceID: "i-0ddd3333eeee4444f", InstanceName: "web-03", Status: "Failed", ResponseCode: intp(2), Stream: "stderr", Output: "rpmdb: damaged"},
 				{InstanceID: "i-0eee5555ffff6666a", Unavailable: &failure.Reason{Code: failure.Throttled, API: "ThrottlingException"}},
 			},
-			Looked: 3, Total: 3,
+			Total: 5, Command: &failure.Counts{Targets: 12, Completed: 12, Errors: 4, DeliveryTimedOut: 1},
 		},
 	},
 	{

@@ -159,8 +159,8 @@ func outputLabel(inv *failure.Invocation) string {
 	return stream
 }
 
-// noteText sums up a command summary's lookups: "Looked up 3 instances; 1 succeeded and is not
-// shown." Command counts from ListCommands lead it: "Failed on 3 of 50 (1 delivery timed out)."
+// noteText sums up a command summary: "Failed on 4 of 50 (1 delivery timed out). Showing 5 of
+// 44 failed instances (max_instances)."
 func noteText(d *failure.Detail) string {
 	var parts []string
 	if c := d.Command; c != nil && c.Targets > 0 {
@@ -170,34 +170,10 @@ func noteText(d *failure.Detail) string {
 		}
 		parts = append(parts, s+".")
 	}
-	if d.Looked > 0 {
-		parts = append(parts, lookedText(d.Looked, d.Total, d.Succeeded))
+	if shown := len(d.Invocations); d.Total > shown && shown > 0 {
+		parts = append(parts, "Showing "+strconv.Itoa(shown)+" of "+strconv.Itoa(d.Total)+" failed instances (max_instances).")
 	}
 	return strings.Join(parts, " ")
-}
-
-func lookedText(looked, total, succeeded int) string {
-	var b strings.Builder
-	b.WriteString("Looked up ")
-	if looked < total {
-		b.WriteString(strconv.Itoa(looked) + " of " + strconv.Itoa(total) + " instances (max_instances)")
-	} else {
-		b.WriteString(plural(looked, "instance", "instances"))
-	}
-	switch {
-	case succeeded == looked && looked < total:
-		b.WriteString("; all of them succeeded — the failure is among the others")
-	case succeeded == looked:
-		b.WriteString("; all of them succeeded")
-	case succeeded > 0:
-		verb := "are not shown"
-		if succeeded == 1 {
-			verb = "is not shown"
-		}
-		b.WriteString("; " + strconv.Itoa(succeeded) + " succeeded and " + verb)
-	}
-	b.WriteByte('.')
-	return b.String()
 }
 
 // MostCommonReason is the line a command's parent message leads its failures with: "41 of 50:
