@@ -71,8 +71,9 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 		if n := len(testenv.ReadSES(t, ses.URL).Emails); n != 1 {
 			t.Errorf("SES has %d emails, want 1", n)
 		}
-		if mails := testenv.ReadSES(t, ses.URL).Emails; len(mails) == 1 && !strings.Contains(mails[0].Text, "in step PatchLinux") {
-			t.Errorf("the email lacks the failed step (enrichment is on by default):\n%s", mails[0].Text)
+		// Enrichment is on by default: the deployed wiring asks the local SSM for the failed step.
+		if msgs := slack.Messages("#ops-alerts"); len(msgs) == 1 && !strings.Contains(string(msgs[0].Attachments), "in step PatchLinux") {
+			t.Errorf("the Slack message lacks the failed step:\n%s", msgs[0].Attachments)
 		}
 		// The same event again (SNS redelivery): nothing new is sent.
 		if res := invoke("sns-invocation-failed.json"); res.Error != nil {

@@ -16,6 +16,10 @@ import (
 // maxReplyDetailLines caps the instances described in one reply; the rest are listed only.
 const maxReplyDetailLines = 20
 
+// maxParentInstanceLines caps the instances a parent describes when their failures share no
+// most common reason.
+const maxParentInstanceLines = 3
+
 // ParentWithDetail adds to a parent message the most common reason ("41 of 50: exit 100 in
 // PatchLinux — E: Unable to locate package") and, when the roll-up has no per-instance results
 // (only command summaries are subscribed), the counts and failed instances enrichment found.
@@ -32,10 +36,20 @@ func ParentWithDetail(msg SlackMessage, v CommandView, d *failure.Detail) SlackM
 	if total == 0 {
 		total = commandTotal(d)
 	}
-	if reason := MostCommonReason(allFailures(d), total); reason != "" {
+	reason := MostCommonReason(allFailures(d), total)
+	if reason != "" {
 		lines = append(lines, "*Most common:* "+plainMrkdwn(reason, maxReasonRunes))
 	}
-	if len(v.Counts) == 0 && len(d.Invocations) > 0 {
+	switch {
+	case reason == "" && len(v.Counts) > 0 && len(d.Invocations) > 0:
+		// No pattern (one or a few failures): say each one's reason in the parent itself.
+		shown := d.Invocations[:min(len(d.Invocations), maxParentInstanceLines)]
+		ids := make([]string, len(shown))
+		for i := range shown {
+			ids[i] = shown[i].InstanceID
+		}
+		lines = append(lines, instanceLines(v, shown, ids)...)
+	case len(v.Counts) == 0 && len(d.Invocations) > 0:
 		if note := noteText(d); note != "" {
 			lines = append(lines, "*"+plainMrkdwn(note, maxReasonRunes)+"*")
 		}
