@@ -328,9 +328,9 @@ func TestTimeoutKeepsTheBudget(t *testing.T) {
 		h.srv.SetFault(op, "", ssmtest.Fault{Delay: time.Hour})
 	}
 	cfg := mustEnrich(t, "{timeout: 100ms, name_tag: true}")
-	done := make(chan *render.Detail, 1)
+	done := make(chan *failure.Detail, 1)
 	go func() { done <- h.e.Enrich(t.Context(), command(payload.StatusFailed, failedID, execTOID), cfg) }()
-	var d *render.Detail
+	var d *failure.Detail
 	select {
 	case d = <-done:
 	case <-time.After(time.Minute):
@@ -423,7 +423,7 @@ func TestConcurrentDestinationsShareOneLookup(t *testing.T) {
 	cfg := mustEnrich(t, "true")
 	n := invocation(failedID, payload.StatusFailed)
 	var wg sync.WaitGroup
-	details := make([]*render.Detail, 8)
+	details := make([]*failure.Detail, 8)
 	for i := range details {
 		wg.Go(func() { details[i] = h.e.Enrich(t.Context(), n, cfg) })
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
@@ -43,7 +44,7 @@ func plainMrkdwn(s string, max int) string {
 }
 
 // slackDetailBlocks are the blocks that show d inside the coloured attachment.
-func slackDetailBlocks(n *payload.Notification, d *Detail) []slack.Block {
+func slackDetailBlocks(n *payload.Notification, d *failure.Detail) []slack.Block {
 	var blocks []slack.Block
 	if d.Unavailable != nil {
 		blocks = append(blocks, Context(":warning: *"+strings.TrimSpace(UnavailablePrefix)+"* "+plainMrkdwn(ReasonText(d.Unavailable), maxReasonRunes)))
@@ -119,7 +120,7 @@ func slackDetailBlocks(n *payload.Notification, d *Detail) []slack.Block {
 }
 
 // commandTotal is the number of instances a most-common reason is counted against.
-func commandTotal(d *Detail) int {
+func commandTotal(d *failure.Detail) int {
 	if d.Command != nil && d.Command.Targets > 0 {
 		return d.Command.Targets
 	}
@@ -147,7 +148,7 @@ type emailInvocation struct {
 	LinkLabel   string
 }
 
-func newEmailDetail(n *payload.Notification, d *Detail) *emailDetail {
+func newEmailDetail(n *payload.Notification, d *failure.Detail) *emailDetail {
 	if d == nil {
 		return nil
 	}

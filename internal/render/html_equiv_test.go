@@ -151,8 +151,8 @@ func TestEmailHTMLMatchesTemplate(t *testing.T) {
 		n := mustNotification(t, "testdata/notifications/invocation-failed.json")
 		for i, h := range hostileOutput {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
-				d := &render.Detail{
-					Invocations: []render.InvocationDetail{
+				d := &failure.Detail{
+					Invocations: []failure.Invocation{
 						{InstanceID: h, InstanceName: h, Status: h, Step: h, Steps: 2, Stream: "stderr", Output: h,
 							Unavailable: &failure.Reason{Code: failure.APIError, API: h}, S3Bucket: "evil.example/|<!channel>"},
 						{InstanceID: "i-1", Stream: "stdout", Output: h, LogGroup: "/aws/ssm/x", Patch: &failure.Patch{Operation: h}},

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
@@ -30,7 +31,7 @@ type Options struct {
 	// Detail is what enrichment learned about the failure (detailed status, exit code, output
 	// tail), shown in the Slack attachment and both email bodies. Nil shows nothing, and the
 	// message is exactly what it was before enrichment existed.
-	Detail *Detail
+	Detail *failure.Detail
 }
 
 // Caps on untrusted values, in runes. They keep a hostile 10 KB document name from crowding out

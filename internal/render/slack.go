@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
@@ -141,7 +142,7 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 }
 
 // slackDetails are the blocks inside the coloured attachment.
-func slackDetails(f *facts, doc, region string, detail *Detail) []slack.Block {
+func slackDetails(f *facts, doc, region string, detail *failure.Detail) []slack.Block {
 	n := f.n
 	fields := make([]*slack.TextBlockObject, 0, MaxFields)
 	field := func(name, value string) {

@@ -11,12 +11,6 @@ import (
 // This file words the facts of internal/failure: enrichment returns facts, the renderers say
 // them. Every function returns raw text; each medium escapes it.
 
-// Detail is what enrichment learned about a failure (internal/failure.Detail).
-type Detail = failure.Detail
-
-// InvocationDetail is one instance's facts (internal/failure.Invocation).
-type InvocationDetail = failure.Invocation
-
 // ReasonText says why a lookup could not say, in a sentence fragment: "SSM did not answer
 // within the 1s budget".
 func ReasonText(r *failure.Reason) string {
