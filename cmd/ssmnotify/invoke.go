@@ -17,8 +17,6 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
-	"github.com/ssmnotify/ssmnotify/internal/failure"
-	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -213,12 +211,7 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 			return nil, err
 		}
 		e := setup.CLIEnricher(context.Background(), getenv, set)
-		if e != nil {
-			w.Enrich = func(n *payload.Notification, d rules.Delivery) *failure.Detail {
-				return e.Enrich(context.Background(), n, d.Enrich)
-			}
-		}
-		env.preview = &deliver.Preview{Writer: w}
+		env.preview = &deliver.Preview{Writer: w, Enricher: e}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
 		h.Threads.Detail = setup.ThreadDetail(e, set)

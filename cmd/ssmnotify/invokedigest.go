@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
+	"github.com/ssmnotify/ssmnotify/internal/preview"
 )
 
 // runInvokeDigest runs the real digest handler in-process on a scheduled event: with a fresh
@@ -30,18 +32,18 @@ func runInvokeDigest(f *invokeFlags, stdout, stderr io.Writer) int {
 // runDigest runs the digest over env's store and prints one line per destination.
 func runDigest(ctx context.Context, env *invokeEnv, f *invokeFlags, raw []byte, stdout, stderr io.Writer) int {
 	h := &digest.Handler{Rules: env.handler.Rules, Store: env.handler.Store, Now: env.clock.now, Logger: env.handler.Logger}
-	var prev *digest.Preview
+	var prev *deliver.Preview
 	switch f.deliverMode {
 	case "preview":
-		prev = &digest.Preview{Dir: filepath.Join(f.out, "digest")}
-		h.Send = prev
+		prev = &deliver.Preview{Writer: preview.Appending(filepath.Join(f.out, "digest"))}
+		h.Send = &digest.Delivery{Transport: prev}
 	default:
-		live, ok := env.handler.Deliver.(interface{ Digest() *digest.Live })
+		live, ok := env.handler.Deliver.(*deliver.Live)
 		if !ok {
 			fmt.Fprintln(stderr, "ssmnotify invoke digest: live delivery is not available here")
 			return 2
 		}
-		h.Send = live.Digest()
+		h.Send = &digest.Delivery{Transport: live}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()

@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/ssmnotify/ssmnotify/internal/failure"
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -62,11 +62,7 @@ func runPreview(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify preview: %v\n", err)
 		return 1
 	}
-	if e := setup.CLIEnricher(context.Background(), os.Getenv, set); e != nil {
-		w.Enrich = func(n *payload.Notification, d rules.Delivery) *failure.Detail {
-			return e.Enrich(context.Background(), n, d.Enrich)
-		}
-	}
+	p := &deliver.Preview{Writer: w, Enricher: setup.CLIEnricher(context.Background(), os.Getenv, set)}
 	ns, bad := payload.Decode(raw)
 	for i := range ns {
 		n := &ns[i]
@@ -80,14 +76,16 @@ func runPreview(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "not delivered (%s: %s)\n", dec.Drop, dec.Reason)
 			continue
 		}
-		paths, err := w.Write(n, dec)
-		if err != nil {
-			fmt.Fprintf(stdout, "\nssmnotify preview: %v\n", err)
-			return 1
+		written := len(p.Paths)
+		for _, d := range dec.Deliveries {
+			if err := p.Deliver(context.Background(), d, n); err != nil {
+				fmt.Fprintf(stdout, "\nssmnotify preview: %v\n", err)
+				return 1
+			}
 		}
 		fmt.Fprintln(stdout, "previewed")
-		for _, p := range paths {
-			fmt.Fprintf(stdout, "  %s\n", p)
+		for _, path := range p.Paths[written:] {
+			fmt.Fprintf(stdout, "  %s\n", path)
 		}
 	}
 	for _, e := range bad {

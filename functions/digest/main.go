@@ -48,7 +48,7 @@ func main() {
 	h := &digest.Handler{
 		Rules:   set,
 		Store:   store,
-		Send:    d.Digest(),
+		Send:    &digest.Delivery{Transport: d},
 		Now:     time.Now,
 		Logger:  log,
 		Metrics: os.Stdout,

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ssmnotify/ssmnotify/internal/problem"
 )
 
 // Context keys the app reads (`npx cdk deploy -c key=value`). The README's Deploy section explains each one.
@@ -185,18 +186,18 @@ func ParseSettings(get func(key string) any, keys []string) (Settings, error) {
 // CheckAccount reports operator principals and roles given by ARN that belong to an account
 // other than account: a managed policy can only be attached in its own account.
 func (s Settings) CheckAccount(account string) error {
-	var errs []error
+	var p settingsParser
 	for _, pr := range s.OperatorPrincipals {
 		if pr.ARN != "" {
 			if m := iamARNRE.FindStringSubmatch(pr.ARN); m != nil && m[2] != account {
-				errs = append(errs, fmt.Errorf("context %s: %s is in account %s, not the deploying account %s", ctxOperatorPrincipals, pr.ARN, m[2], account))
+				p.fail(ctxOperatorPrincipals, "%s is in account %s, not the deploying account %s", pr.ARN, m[2], account)
 			}
 		}
 	}
 	if m := roleARNRE.FindStringSubmatch(s.MaintenanceWindowRoleARN); m != nil && m[2] != account {
-		errs = append(errs, fmt.Errorf("context %s: %s is in account %s, not the deploying account %s", ctxMaintenanceRoleARN, s.MaintenanceWindowRoleARN, m[2], account))
+		p.fail(ctxMaintenanceRoleARN, "%s is in account %s, not the deploying account %s", s.MaintenanceWindowRoleARN, m[2], account)
 	}
-	return errors.Join(errs...)
+	return p.err()
 }
 
 // SlackSecretIsCompleteARN reports whether SlackSecret is an ARN with Secrets Manager's
@@ -233,37 +234,10 @@ func parsePrincipal(item string) (Principal, error) {
 	return Principal{Kind: PrincipalKind(kind), Name: name}, nil
 }
 
-// nearKey returns the known key that k looks like a misspelling of, or "". Other unknown keys
-// are left alone: the CDK and its CLI keep their own keys in the same context.
-func nearKey(k string) string {
-	for _, known := range contextKeys {
-		if strings.EqualFold(k, known) || editDistance(strings.ToLower(k), strings.ToLower(known)) <= 2 {
-			return known
-		}
-	}
-	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearKey returns the known key that k looks like a misspelling of (the routing config's
+// suggester: within two edits, ignoring case), or "". Other unknown keys are left alone: the CDK
+// and its CLI keep their own keys in the same context.
+func nearKey(k string) string { return problem.Nearest(k, contextKeys) }
 
 func splitList(s string) []string {
 	var out []string
@@ -284,17 +258,18 @@ func joinInts(v []int) string {
 }
 
 // settingsParser collects every problem instead of stopping at the first, so one synth names
-// them all.
+// them all, in the routing config's form ("context KEY: message", one per line).
 type settingsParser struct {
-	get  func(string) any
-	errs []error
+	get      func(string) any
+	problems problem.List
 }
 
 func (p *settingsParser) fail(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("context %s: %s", key, fmt.Sprintf(format, args...)))
+	p.problems.Add(problem.Problem{File: "context " + key, Message: fmt.Sprintf(format, args...)})
 }
 
-func (p *settingsParser) err() error { return errors.Join(p.errs...) }
+// err is nil when every setting is valid, or a *problem.Error listing every problem.
+func (p *settingsParser) err() error { return p.problems.Err() }
 
 func (p *settingsParser) str(key, def string) string {
 	switch v := p.get(key).(type) {

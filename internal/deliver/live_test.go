@@ -12,14 +12,13 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
-	"github.com/ssmnotify/ssmnotify/internal/secrets"
 	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 )
 
 // secretsOf hands out fixed Slack credentials.
-type secretsOf struct{ s secrets.Slack }
+type secretsOf struct{ s slack.Secret }
 
-func (f secretsOf) Get(context.Context) (secrets.Slack, error) { return f.s, nil }
+func (f secretsOf) Get(context.Context) (slack.Secret, error) { return f.s, nil }
 
 // TestLiveEnrichesFailures is the wiring of issue 10 end to end: a route that asks for
 // enrichment gets the invocation's detail — looked up with the real SSM client against the local
@@ -53,7 +52,7 @@ routes:
 
 	live := &deliver.Live{
 		Slack: &slack.Clients{
-			Secrets: secretsOf{secrets.Slack{Webhooks: map[string]string{"ops": srv.WebhookURL("ops")}}},
+			Secrets: secretsOf{slack.Secret{Webhooks: map[string]string{"ops": srv.WebhookURL("ops")}}},
 			Options: []slack.Option{slack.WithAPIURL(srv.APIURL)},
 		},
 		Enricher: &enrich.Enricher{SSM: ssmSrv.SSM(), Region: n.Region},

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/digest"
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
-	"github.com/ssmnotify/ssmnotify/internal/render"
+	"github.com/ssmnotify/ssmnotify/internal/digest/view"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo/dynamotest"
@@ -54,10 +54,10 @@ type renderSender struct{ sample func() }
 
 func (r renderSender) Send(_ context.Context, dest *rules.Destination, s *tally.Summary, loc *time.Location) error {
 	if dest.Slack != nil {
-		if _, err := render.DigestSlack(s, render.DigestOptions{Location: loc}).JSON(); err != nil {
+		if _, err := view.Slack(s, view.Options{Location: loc}).JSON(); err != nil {
 			return err
 		}
-	} else if _, err := render.DigestEmail(s, render.DigestOptions{Location: loc}); err != nil {
+	} else if _, err := view.Email(s, view.Options{Location: loc}); err != nil {
 		return err
 	}
 	r.sample()

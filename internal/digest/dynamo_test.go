@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/secrets"
 	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
@@ -261,23 +261,23 @@ func TestDigestAgainstDynalite(t *testing.T) {
 	}
 }
 
-// live is a Live sender against the local Slack and SES.
-func live(tb testing.TB, slackSrv *slacktest.Server, sesURL string) *digest.Live {
+// live sends along the live delivery path against the local Slack and SES.
+func live(tb testing.TB, slackSrv *slacktest.Server, sesURL string) *digest.Delivery {
 	tb.Helper()
 	cfg := dynamo.LocalConfig()
 	sesClient := ses.NewFromConfig(cfg, func(o *ses.Options) { o.BaseEndpoint = aws.String(sesURL) })
-	return &digest.Live{
+	return &digest.Delivery{Transport: &deliver.Live{
 		Slack: &slack.Clients{
-			Secrets: staticSecret{secrets.Slack{BotToken: slackSrv.Token}},
+			Secrets: staticSecret{slack.Secret{BotToken: slackSrv.Token}},
 			Options: []slack.Option{slack.WithAPIURL(slackSrv.APIURL)},
 		},
 		Email: email.New(sesClient),
-	}
+	}}
 }
 
-type staticSecret struct{ s secrets.Slack }
+type staticSecret struct{ s slack.Secret }
 
-func (s staticSecret) Get(context.Context) (secrets.Slack, error) {
+func (s staticSecret) Get(context.Context) (slack.Secret, error) {
 	return s.s, nil
 }
 

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/state/memory"
 	"github.com/ssmnotify/ssmnotify/internal/state/statetest"
 )
@@ -23,8 +25,8 @@ func TestPreview(t *testing.T) {
 	}
 	store := memory.New()
 	observe(t, store, statetest.Invocation("cmd-1", "i-1", payload.StatusFailed, scheduled.Add(-time.Hour)))
-	p := &digest.Preview{Dir: dir}
-	h := &digest.Handler{Rules: config(t, "24h", false), Store: store, Send: p, Now: func() time.Time { return scheduled.Add(time.Minute) }}
+	p := &deliver.Preview{Writer: preview.Appending(dir)}
+	h := &digest.Handler{Rules: config(t, "24h", false), Store: store, Send: &digest.Delivery{Transport: p}, Now: func() time.Time { return scheduled.Add(time.Minute) }}
 	rep, err := h.Run(t.Context(), event(digest.SourceEvents, scheduled))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
-// Package preview renders deliveries to files instead of sending them: for a Slack destination
-// the exact request body (chat.postMessage JSON in bot mode, the webhook body in webhook mode),
-// for an email destination the HTML and text bodies and the headers. `ssmnotify preview`,
-// `make demo` and the router's preview delivery mode share it.
+// Package preview writes what would be sent to files instead of sending it: for a Slack
+// destination the exact request body (chat.postMessage JSON in bot mode, the webhook body in
+// webhook mode), for an email destination the HTML and text bodies and the headers. It is the
+// file side of internal/deliver's Preview transport, which `ssmnotify preview`, `ssmnotify
+// invoke`, the digest's preview and `make demo` share.
 package preview
 
 import (
@@ -9,10 +10,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
-	"github.com/ssmnotify/ssmnotify/internal/failure"
-	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 )
@@ -22,12 +22,12 @@ import (
 type Writer struct {
 	dir string
 	seq int
-	// Enrich, when set, returns what enrichment learned about n for delivery d (the CLI wires
-	// setup.CLIEnricher here), so previews carry the detail the Lambda's alerts would.
-	Enrich func(n *payload.Notification, d rules.Delivery) *failure.Detail
+	// appending: create dir on the first write, and number each message after the highest
+	// "NN-" prefix already in dir.
+	appending bool
 }
 
-// NewWriter creates dir if needed and returns a Writer for it.
+// NewWriter creates dir if needed and returns a Writer for it, numbering from 01.
 func NewWriter(dir string) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("preview: %w", err)
@@ -35,91 +35,86 @@ func NewWriter(dir string) (*Writer, error) {
 	return &Writer{dir: dir}, nil
 }
 
-// Options returns the rendering options a delivery implies: the destination's mention for the
-// notification's status, its subject prefix.
-func Options(n *payload.Notification, d *rules.Destination) render.Options {
-	var o render.Options
-	if d.Slack != nil {
-		o.Mention = d.Slack.Mention(n.Status)
+// Appending returns a Writer that numbers each message after the highest "NN-" prefix already
+// in dir, so that what it writes follows the files already there (the digest's previews after
+// the router's in `make demo`). dir is created on the first write.
+func Appending(dir string) *Writer { return &Writer{dir: dir, appending: true} }
+
+// next returns the path prefix of the next message: dir/NN-part-part-….
+func (w *Writer) next(name []string) (string, error) {
+	if w.appending {
+		if err := os.MkdirAll(w.dir, 0o755); err != nil {
+			return "", fmt.Errorf("preview: %w", err)
+		}
+		w.seq = max(w.seq, highestSeq(w.dir))
 	}
-	if d.Email != nil {
-		o.SubjectPrefix = d.Email.SubjectPrefix
+	w.seq++
+	parts := make([]string, 0, len(name)+1)
+	parts = append(parts, fmt.Sprintf("%02d", w.seq))
+	for _, p := range name {
+		parts = append(parts, fileSafe(p))
 	}
-	return o
+	return filepath.Join(w.dir, strings.Join(parts, "-")), nil
 }
 
-// Write renders n for every delivery of dec and returns the paths written.
-func (w *Writer) Write(n *payload.Notification, dec rules.Decision) ([]string, error) {
-	var paths []string
-	for _, d := range dec.Deliveries {
-		p, err := w.Delivery(n, d)
-		if err != nil {
+// Slack writes the body a Slack message would be sent with: the webhook body when webhook is
+// set, else chat.postMessage to channel. The file is NN-<name>.slack.json.
+func (w *Writer) Slack(name []string, channel string, webhook bool, msg render.SlackMessage) (string, error) {
+	base, err := w.next(name)
+	if err != nil {
+		return "", err
+	}
+	var body any = render.PostMessageRequest{Channel: channel, SlackMessage: msg}
+	if webhook {
+		body = msg.Webhook()
+	}
+	raw, err := marshal(body)
+	if err != nil {
+		return "", fmt.Errorf("preview: %w", err)
+	}
+	p := base + ".slack.json"
+	return p, write(p, raw)
+}
+
+// Email writes an email as NN-<name>.email.headers.txt, .email.html and .email.txt, and
+// returns the paths in that order.
+func (w *Writer) Email(name []string, e *rules.EmailDestination, msg render.EmailMessage) ([]string, error) {
+	base, err := w.next(name)
+	if err != nil {
+		return nil, err
+	}
+	files := [][2]string{
+		{base + ".email.headers.txt", headers(e, msg.Subject)},
+		{base + ".email.html", msg.HTML},
+		{base + ".email.txt", msg.Text},
+	}
+	paths := make([]string, 0, len(files))
+	for _, f := range files {
+		if err := write(f[0], []byte(f[1])); err != nil {
 			return paths, err
 		}
-		paths = append(paths, p...)
+		paths = append(paths, f[0])
 	}
 	return paths, nil
 }
 
-// Delivery renders n for one delivery and writes its files:
-// NN-<destination>-<command>-<target>-<status>.slack.json, or .email.html, .email.txt and
-// .email.headers.txt.
-func (w *Writer) Delivery(n *payload.Notification, d rules.Delivery) ([]string, error) {
-	dest := d.Destination
-	if dest == nil {
-		return nil, fmt.Errorf("preview: delivery of route %q has no destination", d.Route)
+// SlackCall writes the body of one Slack Web API call (chat.postMessage or chat.update) that a
+// command's evolving message would make: NN-<channel>-<method>.slack.json.
+func (w *Writer) SlackCall(channel, method string, body any) (string, error) {
+	base, err := w.next([]string{channel, method})
+	if err != nil {
+		return "", err
 	}
-	w.seq++
-	target := n.Target()
-	if target == "" {
-		target = "command"
+	p := base + ".slack.json"
+	raw, err := marshal(body)
+	if err != nil {
+		return "", fmt.Errorf("preview %s: %w", method, err)
 	}
-	base := filepath.Join(w.dir, fmt.Sprintf("%02d-%s-%s-%s-%s", w.seq,
-		fileSafe(dest.Name), fileSafe(n.ShortCommandID()), fileSafe(target), fileSafe(string(n.Status))))
-	opt := Options(n, dest)
-	if w.Enrich != nil {
-		opt.Detail = w.Enrich(n, d)
-	}
-	switch dest.Type {
-	case rules.DestinationSlack:
-		msg := render.Slack(n, opt)
-		var body any = msg.Webhook()
-		if dest.Slack == nil || dest.Slack.Mode != rules.SlackWebhook {
-			channel := ""
-			if dest.Slack != nil {
-				channel = dest.Slack.Channel
-			}
-			body = render.PostMessageRequest{Channel: channel, SlackMessage: msg}
-		}
-		raw, err := marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("preview %s: %w", dest.Name, err)
-		}
-		p := base + ".slack.json"
-		return []string{p}, write(p, raw)
-	case rules.DestinationEmail:
-		mail, err := render.Email(n, opt)
-		if err != nil {
-			return nil, fmt.Errorf("preview %s: %w", dest.Name, err)
-		}
-		files := map[string]string{
-			base + ".email.html":        mail.HTML,
-			base + ".email.txt":         mail.Text,
-			base + ".email.headers.txt": Headers(dest.Email, mail.Subject),
-		}
-		paths := []string{base + ".email.headers.txt", base + ".email.html", base + ".email.txt"}
-		for _, p := range paths {
-			if err := write(p, []byte(files[p])); err != nil {
-				return nil, err
-			}
-		}
-		return paths, nil
-	}
-	return nil, fmt.Errorf("preview %s: unknown destination type %q", dest.Name, dest.Type)
+	return p, write(p, raw)
 }
 
-// Headers is what the email's headers would say.
-func Headers(e *rules.EmailDestination, subject string) string {
+// headers is what the email's headers would say.
+func headers(e *rules.EmailDestination, subject string) string {
 	var b strings.Builder
 	if e != nil {
 		fmt.Fprintf(&b, "From: %s\n", e.From)
@@ -148,8 +143,24 @@ func write(path string, data []byte) error {
 	return nil
 }
 
+// highestSeq is the highest "NN-" prefix of a file in dir (0 for none).
+func highestSeq(dir string) int {
+	entries, _ := os.ReadDir(dir)
+	high := 0
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "-")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(num); err == nil && n > high {
+			high = n
+		}
+	}
+	return high
+}
+
 // fileSafe keeps a file-name part to letters, digits, '.', '_' and '-' (the values come from
-// the message: a "/" or ".." must not steer the path), at most 40 bytes.
+// the message or the config: a "/" or ".." must not steer the path), at most 40 bytes.
 func fileSafe(s string) string {
 	if s == "" {
 		return "none"
@@ -168,16 +179,4 @@ func fileSafe(s string) string {
 		return "none"
 	}
 	return out
-}
-
-// SlackCall writes the body of one Slack Web API call (chat.postMessage or chat.update) that a
-// command's evolving message would make: NN-<channel>-<method>.slack.json.
-func (w *Writer) SlackCall(channel, method string, body any) (string, error) {
-	w.seq++
-	p := filepath.Join(w.dir, fmt.Sprintf("%02d-%s-%s.slack.json", w.seq, fileSafe(channel), fileSafe(method)))
-	raw, err := marshal(body)
-	if err != nil {
-		return "", fmt.Errorf("preview %s: %w", method, err)
-	}
-	return p, write(p, raw)
 }

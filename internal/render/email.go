@@ -22,8 +22,8 @@ type EmailMessage struct {
 // clients cut long subjects anyway, so the useful part comes first.
 const MaxSubject = 200
 
-// maxEmailValueRunes caps one untrusted value in an email body.
-const maxEmailValueRunes = 500
+// MaxEmailValueRunes caps one untrusted value in an email body.
+const MaxEmailValueRunes = 500
 
 // emailRow is one line of the facts table.
 type emailRow struct {
@@ -69,17 +69,17 @@ func Email(n *payload.Notification, opt Options) (EmailMessage, error) {
 func newEmailData(n *payload.Notification, opt Options) emailData {
 	f := newFacts(n)
 	d := emailData{
-		Subject: Subject(n, opt),
+		Subject: emailSubject(n, opt),
 		Status:  SingleLine(f.status, 60),
 		Color:   f.style.Color,
 	}
-	d.Title = d.Status + ": " + SingleLine(f.document, maxEmailValueRunes)
+	d.Title = d.Status + ": " + SingleLine(f.document, MaxEmailValueRunes)
 	if f.target != "" {
 		d.Title += " on " + SingleLine(f.target, maxIDRunes)
 	}
 	row := func(name, value string, code bool) {
 		if value != "" {
-			d.Rows = append(d.Rows, emailRow{name, SingleLine(value, maxEmailValueRunes), code})
+			d.Rows = append(d.Rows, emailRow{name, SingleLine(value, MaxEmailValueRunes), code})
 		}
 	}
 	status := f.status
@@ -183,11 +183,11 @@ func emailText(d *emailData) string {
 	return b.String()
 }
 
-// Subject is the email subject of n, e.g.
+// emailSubject is the email subject of n, e.g.
 // "[FAILED] AWS-RunPatchBaseline on 3 instances — 1a2b3c4d (us-east-1)": the status first so
 // that a full inbox sorts itself, then what ran, where, and the short command ID to tell
 // commands apart. It is a single line of at most MaxSubject runes.
-func Subject(n *payload.Notification, opt Options) string {
+func emailSubject(n *payload.Notification, opt Options) string {
 	f := newFacts(n)
 	var b strings.Builder
 	b.Grow(128)
@@ -216,40 +216,40 @@ func Subject(n *payload.Notification, opt Options) string {
 // Pieces of the HTML body that repeat. The body is built by hand, not with html/template (see
 // htmlescape.go); template_oracle_test.go holds the template it must match byte for byte.
 const (
-	emailFont     = `font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;`
+	EmailFont     = `font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;`
 	emailNameCell = `<td valign="top" style="padding:6px 12px 6px 0;border-bottom:1px solid #eaeef2;color:#59636e;white-space:nowrap;width:120px;">`
 )
 
 // writeEmailHTML appends the HTML body of d: a complete document with inline styles, every
 // value escaped for its context exactly as html/template would.
 func writeEmailHTML(b *strings.Builder, d *emailData) {
-	writeHTMLHead(b, d.Subject, d.Color)
+	WriteHTMLHead(b, d.Subject, d.Color)
 	b.WriteString(`word-break:break-word;">`)
-	writeHTML(b, d.Title)
+	WriteHTML(b, d.Title)
 	b.WriteString(`</div>
 </td></tr>
 <tr><td style="padding:16px 24px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">`)
 	for _, r := range d.Rows {
 		b.WriteString("\n<tr>\n" + emailNameCell)
-		writeHTML(b, r.Name)
+		WriteHTML(b, r.Name)
 		b.WriteString(`</td>
 <td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;overflow-wrap:anywhere;">`)
 		if r.Code {
-			b.WriteString(`<code style="` + emailFont + `font-size:13px;">`)
-			writeHTML(b, r.Value)
+			b.WriteString(`<code style="` + EmailFont + `font-size:13px;">`)
+			WriteHTML(b, r.Value)
 			b.WriteString(`</code>`)
 		} else {
-			writeHTML(b, r.Value)
+			WriteHTML(b, r.Value)
 		}
 		b.WriteString("</td>\n</tr>")
 	}
 	if len(d.Instances) > 0 {
 		b.WriteString("\n<tr>\n" + emailNameCell)
-		writeHTML(b, d.InstancesLabel)
+		WriteHTML(b, d.InstancesLabel)
 		b.WriteString(`</td>
-<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;` + emailFont + `font-size:13px;overflow-wrap:break-word;">`)
-		writeHTML(b, d.InstancesText)
+<td valign="top" style="padding:6px 0;border-bottom:1px solid #eaeef2;` + EmailFont + `font-size:13px;overflow-wrap:break-word;">`)
+		WriteHTML(b, d.InstancesText)
 		b.WriteString("</td>\n</tr>")
 	}
 	b.WriteString("\n</table>\n</td></tr>")
@@ -259,55 +259,55 @@ func writeEmailHTML(b *strings.Builder, d *emailData) {
 		if dt.Unavailable != "" {
 			b.WriteString(`
 <div style="margin:0 0 8px 0;padding:8px 12px;background-color:#fff8c5;border:1px solid #d4a72c;border-radius:6px;">`)
-			writeHTML(b, dt.Unavailable)
+			WriteHTML(b, dt.Unavailable)
 			b.WriteString(`</div>`)
 		}
 		if dt.Common != "" {
 			b.WriteString(`
 <div style="margin:0 0 8px 0;font-weight:bold;overflow-wrap:anywhere;">`)
-			writeHTML(b, dt.Common)
+			WriteHTML(b, dt.Common)
 			b.WriteString(`</div>`)
 		}
 		for i := range dt.Invocations {
 			inv := &dt.Invocations[i]
 			b.WriteString(`
 <div style="margin:8px 0 4px 0;font-weight:bold;overflow-wrap:anywhere;">`)
-			writeHTML(b, inv.Title)
+			WriteHTML(b, inv.Title)
 			b.WriteString(`</div>`)
 			if inv.Patch != "" {
 				b.WriteString(`
 <div>`)
-				writeHTML(b, inv.Patch)
+				WriteHTML(b, inv.Patch)
 				b.WriteString(`</div>`)
 			}
 			if inv.Unavailable != "" {
 				b.WriteString(`
 <div style="color:#59636e;">`)
-				writeHTML(b, inv.Unavailable)
+				WriteHTML(b, inv.Unavailable)
 				b.WriteString(`</div>`)
 			}
 			if inv.Output != "" {
 				b.WriteString(`
 <div style="color:#59636e;font-size:12px;">`)
-				writeHTML(b, inv.Label)
+				WriteHTML(b, inv.Label)
 				b.WriteString(`</div>
-<pre style="margin:4px 0 8px 0;padding:8px 12px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;` + emailFont + `font-size:12px;line-height:18px;white-space:pre-wrap;overflow-wrap:anywhere;">`)
-				writeHTML(b, inv.Output)
+<pre style="margin:4px 0 8px 0;padding:8px 12px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;` + EmailFont + `font-size:12px;line-height:18px;white-space:pre-wrap;overflow-wrap:anywhere;">`)
+				WriteHTML(b, inv.Output)
 				b.WriteString(`</pre>`)
 			}
 			if inv.URL != "" {
 				b.WriteString(`
 <a href="`)
-				writeURLAttr(b, inv.URL)
+				WriteURLAttr(b, inv.URL)
 				b.WriteString(`" style="color:#0969da;font-weight:bold;">`)
-				writeHTML(b, inv.LinkLabel)
+				WriteHTML(b, inv.LinkLabel)
 				b.WriteString(`</a>`)
 			}
 		}
 		if dt.Note != "" {
 			b.WriteString(`
 <div style="margin:8px 0 0 0;color:#59636e;font-size:12px;">`)
-			writeHTML(b, dt.Note)
+			WriteHTML(b, dt.Note)
 			b.WriteString(`</div>`)
 		}
 		b.WriteString("\n</td></tr>")
@@ -318,9 +318,9 @@ func writeEmailHTML(b *strings.Builder, d *emailData) {
 		for _, l := range d.Links {
 			b.WriteString(`
 <a href="`)
-			writeURLAttr(b, l.URL)
+			WriteURLAttr(b, l.URL)
 			b.WriteString(`" style="display:inline-block;margin:4px 8px 4px 0;padding:8px 14px;background-color:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;color:#0969da;text-decoration:none;font-weight:bold;">`)
-			writeHTML(b, l.Label)
+			WriteHTML(b, l.Label)
 			b.WriteString(`</a>`)
 		}
 		b.WriteString("\n</td></tr>")
@@ -329,19 +329,19 @@ func writeEmailHTML(b *strings.Builder, d *emailData) {
 		b.WriteString(`
 <tr><td style="padding:0 24px 16px 24px;color:#59636e;font-size:12px;">No console link: the notification names no valid region.</td></tr>`)
 	}
-	writeHTMLFoot(b, "Sent by ssmnotify from an AWS Systems Manager notification.")
+	WriteHTMLFoot(b, "Sent by ssmnotify from an AWS Systems Manager notification.")
 }
 
-// writeHTMLHead appends what the HTML bodies of alerts and digests share: the document head and
+// WriteHTMLHead appends what the HTML bodies of alerts and digests share: the document head and
 // the coloured header up to the open style attribute of the title.
-func writeHTMLHead(b *strings.Builder, subject, color string) {
+func WriteHTMLHead(b *strings.Builder, subject, color string) {
 	b.WriteString(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>`)
-	writeHTML(b, subject)
+	WriteHTML(b, subject)
 	b.WriteString(`</title>
 </head>
 <body style="margin:0;padding:0;background-color:#f6f8fa;">
@@ -355,8 +355,8 @@ func writeHTMLHead(b *strings.Builder, subject, color string) {
 <div style="font-size:20px;line-height:28px;font-weight:bold;`)
 }
 
-// writeHTMLFoot appends the closing rows shared by the HTML bodies, after the footer text.
-func writeHTMLFoot(b *strings.Builder, footer string) {
+// WriteHTMLFoot appends the closing rows shared by the HTML bodies, after the footer text.
+func WriteHTMLFoot(b *strings.Builder, footer string) {
 	b.WriteString(`
 <tr><td style="padding:12px 24px;border-top:1px solid #eaeef2;color:#59636e;font-size:12px;">`)
 	b.WriteString(footer)

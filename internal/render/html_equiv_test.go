@@ -5,32 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
-	"github.com/ssmnotify/ssmnotify/internal/state"
+	"github.com/ssmnotify/ssmnotify/internal/render/rendertest"
 )
 
 // The HTML bodies are built by hand so that no binary links html/template (see htmlescape.go).
 // These tests hold them to the old templates (template_oracle_test.go) byte for byte: on every
 // golden input, on the hostile corpora, and under fuzzing with arbitrary values in every field,
 // URLs and colours included.
-
-// sameHTML fails unless got equals want, showing where they part.
-func sameHTML(t testing.TB, got, want string) {
-	t.Helper()
-	if got == want {
-		return
-	}
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	from := max(0, i-80)
-	t.Fatalf("hand-written HTML differs from html/template at byte %d\n got: %q\nwant: %q", i, got[from:min(len(got), i+80)], want[from:min(len(want), i+80)])
-}
 
 func checkEmailData(t testing.TB, d *render.EmailData) {
 	t.Helper()
@@ -41,14 +26,13 @@ func checkEmailData(t testing.TB, d *render.EmailData) {
 	sameHTML(t, got, want)
 }
 
-func checkDigestData(t testing.TB, d *render.DigestEmailData) {
-	t.Helper()
-	got, want, err := render.DigestHTMLBoth(d)
-	if err != nil {
-		t.Fatalf("template: %v", err)
-	}
-	sameHTML(t, got, want)
-}
+// The shared test helpers (internal/render/rendertest), under the names this package's tests use.
+var (
+	sameHTML      = rendertest.SameHTML
+	pick          = rendertest.Pick
+	hostileURLs   = rendertest.HostileURLs
+	hostileColors = rendertest.HostileColors
+)
 
 // checkEmail renders n both ways, and checks that Email itself returns the hand-written body.
 func checkEmail(t *testing.T, n *payload.Notification, opt render.Options) {
@@ -65,26 +49,6 @@ func checkEmail(t *testing.T, n *payload.Notification, opt render.Options) {
 	}
 	sameHTML(t, mail.HTML, want)
 }
-
-// hostileURLs and hostileColors exercise html/template's URL normalizer and CSS value filter,
-// which the renderer's own URLs and colours never reach.
-var (
-	hostileURLs = []string{
-		"https://us-east-1.console.aws.amazon.com/systems-manager/run-command/c-1?region=us-east-1",
-		"https://x.example/a b?q=<d>&e=\"f\"'g'(h)+i#frag",
-		"javascript:alert(1)", "JavaScript:alert(1)", " javascript:x", "data:text/html,<script>", "vbscript:x",
-		"mailto:a@b.example", "HTTP://x", "/relative:colon", "relative", "#", "?q=1", "", ":", "a:",
-		"%41%4g%zz%", "%", "%4", "%%41", "%E2%82%AC", "é ü 🚨", "\x00\x01\x7f\xff\xfe", "\t\n\r ",
-		"!#$&*+,/:;=?@[]-._~", "{}|\\^`",
-	}
-	hostileColors = []string{
-		"#cf222e", "#1a7f37", "red", "10px", "", "-", "--", "a--b", "-x-", "a;b", "a:b", "a b", "\"", "'", "(", ")",
-		"/", "@", "[", "]", "{", "}", "`", "<", ">", "\\", "\x00", "expression(alert(1))", "EXPRESSION", "ex/**/pression",
-		"e\\78pression", "\\65 xpression", "moz-binding", "-moz-binding", "mozbinding", "\\41", "\\41 B", "\\41\r\nB",
-		"\\41\rB", "\\0", "\\110000", "\\FFFFFFF", "\\d800", "\\\\", "\\\"", "\\", "a\\", "\\\xff", "\xff\xfe", "é日本",
-		"\\3c script", "\\2d\\2d", "url(x)", "&", "+", "&amp;",
-	}
-)
 
 func TestEmailHTMLMatchesTemplate(t *testing.T) {
 	t.Run("notifications", func(t *testing.T) {
@@ -182,70 +146,6 @@ func TestEmailHTMLMatchesTemplate(t *testing.T) {
 	})
 }
 
-func TestDigestHTMLMatchesTemplate(t *testing.T) {
-	cases := []struct {
-		name string
-		d    render.DigestEmailData
-	}{}
-	add := func(name string, s func() render.DigestEmailData) {
-		cases = append(cases, struct {
-			name string
-			d    render.DigestEmailData
-		}{name, s()})
-	}
-	add("failures", func() render.DigestEmailData {
-		return render.NewDigestEmailData(digestSummary(t, 10, 0), render.DigestOptions{Location: london, SubjectPrefix: "[ssm]"})
-	})
-	add("top2-utc", func() render.DigestEmailData {
-		return render.NewDigestEmailData(digestSummary(t, 2, 0), render.DigestOptions{})
-	})
-	add("capped", func() render.DigestEmailData {
-		return render.NewDigestEmailData(digestSummary(t, 10, 3), render.DigestOptions{Location: london})
-	})
-	add("no previous", func() render.DigestEmailData {
-		d := render.NewDigestEmailData(digestSummary(t, 10, 0), render.DigestOptions{})
-		d.HasChange, d.Versus = false, ""
-		return d
-	})
-	for i, h := range hostile {
-		add(fmt.Sprint("hostile-", i), func() render.DigestEmailData {
-			f := state.Failure{CommandID: h, DocumentName: h, InstanceID: h, Status: payload.Status(h), EventTime: digestFrom.Add(time.Hour), Region: h, Account: h}
-			g := f
-			g.Region = "us-east-1"
-			return render.NewDigestEmailData(digestSummary(t, 10, 0, f, g), render.DigestOptions{Location: london, SubjectPrefix: h})
-		})
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkDigestData(t, &c.d) })
-	}
-	t.Run("golden summaries through DigestEmail", func(t *testing.T) {
-		s := digestSummary(t, 10, 0)
-		opt := render.DigestOptions{Location: london}
-		mail, err := render.DigestEmail(s, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := render.NewDigestEmailData(s, opt)
-		_, want, err := render.DigestHTMLBoth(&d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameHTML(t, mail.HTML, want)
-	})
-	t.Run("hostile URLs and colours", func(t *testing.T) {
-		for _, u := range hostileURLs {
-			for _, c := range hostileColors {
-				d := render.DigestEmailData{
-					Subject: u, Title: c, Color: c, Window: u, Versus: c,
-					Statuses: []render.DigestRow{{Name: u, Count: c}},
-					Commands: []render.DigestCommandRow{{ID: c, URL: u, Document: u, Region: c, Failures: u, First: c}},
-				}
-				checkDigestData(t, &d)
-			}
-		}
-	})
-}
-
 // fuzzSeeds are the hostile corpora, each cut to 512 bytes: long seeds add nothing the escapers
 // do not already see in a short one, and they make minimizing an interesting input take the
 // whole fuzzing time (the tests above render the long values in full).
@@ -255,15 +155,6 @@ func fuzzSeeds() []string {
 		out = append(out, s[:min(len(s), 512)])
 	}
 	return out
-}
-
-// pick returns s when bit is set in shape, and "" otherwise: the fuzzer turns the template's
-// conditionals on and off.
-func pick(shape uint32, bit int, s string) string {
-	if shape&(1<<bit) != 0 {
-		return s
-	}
-	return ""
 }
 
 // FuzzEmailHTMLMatchesTemplate renders arbitrary email data (every field, URLs and colours
@@ -295,37 +186,5 @@ func FuzzEmailHTMLMatchesTemplate(f *testing.F) {
 			}
 		}
 		checkEmailData(t, &d)
-	})
-}
-
-// FuzzDigestHTMLMatchesTemplate does the same for the digest email.
-func FuzzDigestHTMLMatchesTemplate(f *testing.F) {
-	seeds := fuzzSeeds()
-	for i, s := range seeds {
-		f.Add(s, seeds[(i+1)%len(seeds)], hostileURLs[i%len(hostileURLs)], hostileColors[i%len(hostileColors)], uint32(i)*2654435761)
-	}
-	f.Fuzz(func(t *testing.T, a, b, u, c string, shape uint32) {
-		d := render.DigestEmailData{
-			Subject: a, Title: b, Color: c, Window: a, Versus: pick(shape, 0, b),
-			Clear: shape&(1<<1) != 0, HasChange: shape&(1<<2) != 0,
-			DocumentsMore: pick(shape, 3, a), InstancesMore: pick(shape, 4, b), CommandsMore: pick(shape, 5, c),
-		}
-		for i := range int(shape>>6) & 3 {
-			d.Statuses = append(d.Statuses, render.DigestRow{Name: a, Count: fmt.Sprint(i, b)})
-		}
-		for range int(shape>>8) & 3 {
-			d.Documents = append(d.Documents, render.DigestRow{Name: a, Count: b, Change: c})
-		}
-		for range int(shape>>10) & 3 {
-			d.Instances = append(d.Instances, render.DigestRow{Name: b, Count: a})
-		}
-		for i := range int(shape>>12) & 3 {
-			sh := shape >> (14 + 2*i)
-			d.Commands = append(d.Commands, render.DigestCommandRow{ID: a, URL: pick(sh, 0, u), Document: b, Region: pick(sh, 1, c), Failures: a, First: b})
-		}
-		for range int(shape>>20) & 3 {
-			d.Notes = append(d.Notes, c+a)
-		}
-		checkDigestData(t, &d)
 	})
 }

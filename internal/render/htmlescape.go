@@ -31,9 +31,9 @@ var htmlEscapes = [...]string{
 	'>':  "&gt;",
 }
 
-// writeHTML appends s escaped for HTML text, RCDATA or a quoted attribute value, as
+// WriteHTML appends s escaped for HTML text, RCDATA or a quoted attribute value, as
 // html/template's htmlEscaper, rcdataEscaper and attrEscaper do for a plain string.
-func writeHTML(b *strings.Builder, s string) {
+func WriteHTML(b *strings.Builder, s string) {
 	written := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -47,15 +47,15 @@ func writeHTML(b *strings.Builder, s string) {
 	b.WriteString(s[written:])
 }
 
-// writeURLAttr appends u as html/template writes a value that is a whole URL in a quoted
+// WriteURLAttr appends u as html/template writes a value that is a whole URL in a quoted
 // attribute (href="{{.}}"): a URL whose scheme is not http, https or mailto becomes
 // "#ZgotmplZ"; the URL is then normalized (bytes a URL may not hold are percent-encoded, valid
 // escapes are kept) and escaped for the attribute.
-func writeURLAttr(b *strings.Builder, u string) {
+func WriteURLAttr(b *strings.Builder, u string) {
 	if !isSafeURL(u) {
 		u = "#" + filterFailsafe
 	}
-	writeHTML(b, normalizeURL(u))
+	WriteHTML(b, normalizeURL(u))
 }
 
 // isSafeURL is html/template's: true for a relative URL or one whose scheme is http, https or
@@ -106,7 +106,7 @@ func isHex(c byte) bool {
 // writeCSSValueAttr appends s as html/template writes a value that is a CSS property value in a
 // quoted style attribute (style="color:{{.}}"): the CSS value filter, then attribute escaping.
 func writeCSSValueAttr(b *strings.Builder, s string) {
-	writeHTML(b, cssValueFilter(s))
+	WriteHTML(b, cssValueFilter(s))
 }
 
 // cssValueFilter is html/template's: it decodes CSS escapes and returns the result, or

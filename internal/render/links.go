@@ -7,9 +7,10 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
-// Links are the console pages a notification points to. An empty field means the link could not
-// be built safely (no region, or a value that is not a plausible AWS identifier) and is omitted.
-type Links struct {
+// consoleLinks are the console pages a notification points to. An empty field means the link
+// could not be built safely (no region, or a value that is not a plausible AWS identifier) and
+// is omitted.
+type consoleLinks struct {
 	// Command is the Run Command console page of the command.
 	Command string
 	// Invocation is the console page of one instance's invocation (invocations only).
@@ -19,12 +20,12 @@ type Links struct {
 	Output string
 }
 
-// LinksFor builds the console links of n. Every part taken from the message is validated or
+// consoleLinksOf builds the console links of n. Every part taken from the message is validated or
 // escaped: the region becomes part of a host name, so a region that is not shaped like one
 // (us-east-1, us-gov-west-1, cn-north-1) disables the region-bound links instead of pointing
 // them at another host.
-func LinksFor(n *payload.Notification) Links {
-	var l Links
+func consoleLinksOf(n *payload.Notification) consoleLinks {
+	var l consoleLinks
 	if ValidRegion(n.Region) && n.CommandID != "" {
 		l.Command = CommandURL(n.Region, n.CommandID)
 		if n.Kind == payload.KindInvocation && n.InstanceID != "" {

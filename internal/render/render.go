@@ -1,6 +1,8 @@
 // Package render turns a Run Command notification into what on-call reads: a Slack message
-// (Block Kit, built with slack-go's types) and an email (subject, HTML and plain text). It is
-// pure: no I/O, no clock, no configuration types — the caller passes plain Options.
+// (Block Kit, built with slack-go's types) and an email (subject, HTML and plain text), and a
+// command's evolving Slack message (thread.go). It is pure: no I/O, no clock, no configuration
+// types — the caller passes plain Options. The digest's views (internal/digest/view) build on
+// its escapers and Slack helpers.
 //
 // Everything taken from the notification or its envelope is untrusted: anyone allowed to publish
 // to the SNS topic controls it. Slack text is escaped (&, <, >) so it can never mention, link or
@@ -34,12 +36,16 @@ type Options struct {
 	Detail *failure.Detail
 }
 
-// Caps on untrusted values, in runes. They keep a hostile 10 KB document name from crowding out
-// everything else; Slack's own limits are enforced separately.
+// Caps on untrusted values, in runes, for every view (the digest's included). They keep a
+// hostile 10 KB document name from crowding out everything else; Slack's own limits are
+// enforced separately.
 const (
-	maxDocumentRunes   = 200
-	maxIDRunes         = 80
+	MaxDocumentRunes   = 200
+	MaxIDRunes         = 80
 	maxInstancesListed = 20
+
+	maxDocumentRunes = MaxDocumentRunes
+	maxIDRunes       = MaxIDRunes
 )
 
 // facts is what every renderer shows, computed once from a notification.
@@ -50,11 +56,11 @@ type facts struct {
 	document string // raw; each renderer escapes for its medium
 	kind     string
 	target   string // "3 instances", "i-0abc…", or "" for a tag-targeted command
-	links    Links
+	links    consoleLinks
 }
 
 func newFacts(n *payload.Notification) facts {
-	f := facts{n: n, style: StyleOf(n.Status), status: n.Status.Words(), document: n.DocumentName, links: LinksFor(n)}
+	f := facts{n: n, style: StyleOf(n.Status), status: n.Status.Words(), document: n.DocumentName, links: consoleLinksOf(n)}
 	if f.status == "" {
 		f.status = "Unknown status"
 	}

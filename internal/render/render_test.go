@@ -1,7 +1,6 @@
 package render_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
-	"github.com/ssmnotify/ssmnotify/internal/slacktest"
+	"github.com/ssmnotify/ssmnotify/internal/render/rendertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -39,51 +38,19 @@ func mustNotification(tb testing.TB, path string) *payload.Notification {
 	return &n
 }
 
-// golden compares got with the golden file, or rewrites it under -update.
+// The shared test helpers (internal/render/rendertest), under the names this package's tests use.
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from what was rendered (run with -update if the change is intended)\n--- got ---\n%s", path, got)
-	}
+	rendertest.Golden(t, path, got, *update)
 }
 
-func indentJSON(tb testing.TB, v any) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// checkSlackLimits fails unless Slack would accept msg.
-func checkSlackLimits(t *testing.T, msg render.SlackMessage) {
-	t.Helper()
-	blocks, _ := json.Marshal(msg.Blocks)
-	atts, _ := json.Marshal(msg.Attachments)
-	if msg.Text == "" {
-		t.Error("top-level text is empty")
-	}
-	if p := slacktest.Check(msg.Text, blocks, atts); p != nil {
-		t.Errorf("Slack would reject the message: %v", p)
-	}
-}
+var (
+	indentJSON       = rendertest.IndentJSON
+	checkSlackLimits = rendertest.CheckSlackLimits
+	slackStrings     = rendertest.SlackStrings
+	hostile          = rendertest.Hostile
+	entity           = rendertest.Entity
+)
 
 func renderAll(t *testing.T, dir, name string, n *payload.Notification) {
 	opt := optionsFor(n)
@@ -142,63 +109,9 @@ func TestGoldenEvents(t *testing.T) {
 	}
 }
 
-// hostile is the corpus of untrusted values: mentions, links, markup, pre-escaped entities,
-// backticks, header injection, unicode, and a 10 KB string.
-var hostile = []string{
-	"<!channel>",
-	"<!here>",
-	"<!everyone>",
-	"<@U123>",
-	"<#C123|general>",
-	"<!subteam^S123>",
-	"<https://evil.example|click>",
-	"<script>alert(1)</script>",
-	`"><img src=x onerror=alert(1)>`,
-	"&amp;",
-	"&lt;!channel&gt;",
-	"`code` ```block```",
-	"line1\r\nBcc: victim@example.com",
-	"ünïcødé 🚨 日本語",
-	"@channel @here",
-	strings.Repeat("<!channel>&", 1000), // 11 KB
-	strings.Repeat("é", 10240),
-}
-
 // trusted matches what the renderer itself writes with < and >: the configured mention, Slack
 // dates, and links to AWS consoles.
 var trusted = regexp.MustCompile(`<!here>|<!date\^\d+\^\{date_num\} \{time_secs\}\|[0-9: -]+UTC>|<https://[a-z0-9.-]+\.(aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com)/[^|<>]*\|[^<>]*>`)
-
-var entity = regexp.MustCompile(`&(amp|lt|gt);`)
-
-// slackStrings collects every string in the message's JSON.
-func slackStrings(t *testing.T, msg render.SlackMessage) []string {
-	raw, err := json.Marshal(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case string:
-			out = append(out, x)
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return out
-}
 
 func TestHostileValuesAreEscaped(t *testing.T) {
 	for i, h := range hostile {

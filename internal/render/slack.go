@@ -17,14 +17,14 @@ const (
 	MaxBlocks = 50
 	// MaxSectionText is the longest text of a section block, in characters.
 	MaxSectionText = 3000
-	// MaxFieldText is the longest text of one section field.
-	MaxFieldText = 2000
-	// MaxFields is the most fields a section block may carry.
-	MaxFields = 10
-	// MaxHeaderText is the longest text of a header block.
-	MaxHeaderText = 150
-	// MaxContextElements is the most elements a context block may carry.
-	MaxContextElements = 10
+	// maxFieldText is the longest text of one section field.
+	maxFieldText = 2000
+	// maxFields is the most fields a section block may carry.
+	maxFields = 10
+	// maxHeaderText is the longest text of a header block.
+	maxHeaderText = 150
+	// maxContextElements is the most elements a context block may carry.
+	maxContextElements = 10
 	// MaxFallbackText caps the top-level text. Slack accepts 40,000 characters, but the text is a
 	// notification preview and a screen-reader summary: short is better.
 	MaxFallbackText = 3000
@@ -144,12 +144,12 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 // slackDetails are the blocks inside the coloured attachment.
 func slackDetails(f *facts, doc, region string, detail *failure.Detail) []slack.Block {
 	n := f.n
-	fields := make([]*slack.TextBlockObject, 0, MaxFields)
+	fields := make([]*slack.TextBlockObject, 0, maxFields)
 	field := func(name, value string) {
-		if value == "" || len(fields) == MaxFields {
+		if value == "" || len(fields) == maxFields {
 			return
 		}
-		fields = append(fields, Mrkdwn(FitMrkdwn("*"+name+"*\n"+value, MaxFieldText, Ellipsis)))
+		fields = append(fields, mrkdwnText(FitMrkdwn("*"+name+"*\n"+value, maxFieldText, Ellipsis)))
 	}
 	field("Status", EscapeMrkdwnMax(f.status, 60, Ellipsis, true)+statusRawNote(n))
 	field("Document", doc)
@@ -237,9 +237,9 @@ func Link(url, label string) string {
 	return "<" + EscapeMrkdwn(url) + "|" + EscapeMrkdwnMax(label, 120, Ellipsis, true) + ">"
 }
 
-// Mrkdwn is a mrkdwn text object with verbatim set, so Slack does not turn plain "@channel",
+// mrkdwnText is a mrkdwn text object with verbatim set, so Slack does not turn plain "@channel",
 // "#channel" or bare URLs in untrusted text into mentions and links.
-func Mrkdwn(text string) *slack.TextBlockObject {
+func mrkdwnText(text string) *slack.TextBlockObject {
 	return &slack.TextBlockObject{Type: slack.MarkdownType, Text: text, Verbatim: true}
 }
 
@@ -249,7 +249,7 @@ func HeaderBlock(raw string) *slack.HeaderBlock {
 	t := true
 	return slack.NewHeaderBlock(&slack.TextBlockObject{
 		Type:  slack.PlainTextType,
-		Text:  EscapeMrkdwnMax(raw, MaxHeaderText, Ellipsis, true),
+		Text:  EscapeMrkdwnMax(raw, maxHeaderText, Ellipsis, true),
 		Emoji: &t,
 	})
 }
@@ -257,12 +257,12 @@ func HeaderBlock(raw string) *slack.HeaderBlock {
 // MrkdwnSection is a section block showing mrkdwn text that is already escaped, cut to Slack's
 // 3,000 characters with a visible marker.
 func MrkdwnSection(mrkdwn string) *slack.SectionBlock {
-	return slack.NewSectionBlock(Mrkdwn(FitMrkdwn(mrkdwn, MaxSectionText, TruncatedMarker)), nil, nil)
+	return slack.NewSectionBlock(mrkdwnText(FitMrkdwn(mrkdwn, MaxSectionText, TruncatedMarker)), nil, nil)
 }
 
 // Context is a context block of one mrkdwn element (already escaped), cut to the section limit.
 func Context(mrkdwn string) *slack.ContextBlock {
-	return slack.NewContextBlock("", Mrkdwn(FitMrkdwn(mrkdwn, MaxSectionText, TruncatedMarker)))
+	return slack.NewContextBlock("", mrkdwnText(FitMrkdwn(mrkdwn, MaxSectionText, TruncatedMarker)))
 }
 
 // CapBlocks keeps at most MaxBlocks blocks; when it has to drop some, the last block kept says

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -25,7 +25,7 @@ import (
 type renderOnly struct{}
 
 func (renderOnly) Deliver(_ context.Context, d rules.Delivery, n *payload.Notification) error {
-	opt := preview.Options(n, d.Destination)
+	opt := deliver.Options(n, d.Destination)
 	if d.Destination.Email != nil {
 		_, err := render.Email(n, opt)
 		return err

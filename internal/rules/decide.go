@@ -68,8 +68,9 @@ func (h hold) reason(n *payload.Notification) string {
 // delivered to once, for the first of them. Finally an active silence that matches n drops
 // everything.
 //
-// Decide is safe for concurrent use; it allocates only the deliveries and, for a drop or a
-// partial hold, the reason text.
+// Decide is safe for concurrent use; it allocates only the deliveries, for a drop or a partial
+// hold the reason text, and, when a general pattern (one with '?' or a class) meets a shared
+// document's ARN, a copy of the name (see glob.match).
 func (s *Set) Decide(n *payload.Notification, now time.Time) Decision {
 	var (
 		d       Decision

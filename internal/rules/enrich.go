@@ -64,65 +64,92 @@ func defaultEnrich() Enrich {
 
 var enrichKeys = []string{"on", "max_instances", "timeout", "output_lines", "name_tag"}
 
-// enrich reads an enrich value: false (off), true (the built-in settings, or base's), or a
-// mapping whose missing keys come from base (the defaults' block) or the built-in settings.
-// It returns nil for off.
-func (d *decoder) enrich(n *yaml.Node, base *Enrich, what string) *Enrich {
+// rawEnrich is an enrich value as read: false, true, or a mapping.
+type rawEnrich struct {
+	line int
+	// off is true for "enrich: false", and for a value that is neither a boolean nor a
+	// mapping (reported).
+	off bool
+	// block is true for a mapping, whose keys follow.
+	block                              bool
+	on                                 list
+	maxInstances, timeout, outputLines *scalar
+	nameTag                            *bool
+}
+
+func (r *reader) enrich(n *yaml.Node, what string) *rawEnrich {
 	n = resolve(n)
-	start := defaultEnrich()
-	if base != nil {
-		start = *base
-	}
-	start.Line = n.Line
+	e := &rawEnrich{line: n.Line}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
-		if d.boolean(n, what) {
-			return &start
-		}
-		return nil
+		e.off = !r.boolean(n, what)
+		return e
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, "%s must be true, false, or a mapping of keys (%s)", what, strings.Join(enrichKeys, ", "))
+		r.errorf(n, "%s must be true, false, or a mapping of keys (%s)", what, strings.Join(enrichKeys, ", "))
+		e.off = true
+		return e
+	}
+	f := r.fields(n, what, enrichKeys...)
+	e.block = true
+	e.on = r.optList(f, "on", what+" on")
+	e.maxInstances = r.optStr(f, "max_instances", what+" max_instances")
+	e.timeout = r.optStr(f, "timeout", what+" timeout")
+	e.outputLines = r.optStr(f, "output_lines", what+" output_lines")
+	if v, ok := f["name_tag"]; ok {
+		b := r.boolean(v, what+" name_tag")
+		e.nameTag = &b
+	}
+	return e
+}
+
+// enrich compiles an enrich value: off (nil), the built-in settings or base's (true), or a
+// block whose missing keys come from base (the defaults' block) or the built-in settings.
+func (c *compiler) enrich(raw *rawEnrich, base *Enrich, what string) *Enrich {
+	if raw.off {
 		return nil
 	}
-	f := d.fields(n, what, enrichKeys...)
-	e := start
-	if v, ok := f["on"]; ok {
-		e.on, e.On = d.statusSet(v, what+" on")
+	e := defaultEnrich()
+	if base != nil {
+		e = *base
 	}
-	if v, ok := f["max_instances"]; ok {
-		e.MaxInstances = d.intIn(v, what+" max_instances", 1, MaxEnrichInstances, e.MaxInstances)
+	e.Line = raw.line
+	if !raw.block {
+		return &e
 	}
-	if v, ok := f["timeout"]; ok {
-		if s, ok := d.str(v, what+" timeout"); ok {
-			t, err := time.ParseDuration(s)
-			switch {
-			case err != nil:
-				d.errorf(v, "%s timeout %s: want a duration such as 1s or 800ms", what, q(s))
-			case t < MinEnrichTimeout || t > MaxEnrichTimeout:
-				d.errorf(v, "%s timeout %s: must be from %s to %s (the alert waits this long at most)", what, q(s), MinEnrichTimeout, MaxEnrichTimeout)
-			default:
-				e.Timeout = t
-			}
+	if raw.on != nil {
+		e.on, e.On = c.statusSet(raw.on, what+" on")
+	}
+	if raw.maxInstances != nil {
+		e.MaxInstances = c.intIn(*raw.maxInstances, what+" max_instances", 1, MaxEnrichInstances, e.MaxInstances)
+	}
+	if s := raw.timeout; s != nil && s.ok {
+		t, err := time.ParseDuration(s.value)
+		switch {
+		case err != nil:
+			c.errorf(s.line, "%s timeout %s: want a duration such as 1s or 800ms", what, q(s.value))
+		case t < MinEnrichTimeout || t > MaxEnrichTimeout:
+			c.errorf(s.line, "%s timeout %s: must be from %s to %s (the alert waits this long at most)", what, q(s.value), MinEnrichTimeout, MaxEnrichTimeout)
+		default:
+			e.Timeout = t
 		}
 	}
-	if v, ok := f["output_lines"]; ok {
-		e.OutputLines = d.intIn(v, what+" output_lines", 0, MaxEnrichOutputLines, e.OutputLines)
+	if raw.outputLines != nil {
+		e.OutputLines = c.intIn(*raw.outputLines, what+" output_lines", 0, MaxEnrichOutputLines, e.OutputLines)
 	}
-	if v, ok := f["name_tag"]; ok {
-		e.NameTag = d.boolean(v, what+" name_tag")
+	if raw.nameTag != nil {
+		e.NameTag = *raw.nameTag
 	}
 	return &e
 }
 
 // intIn reads a whole number from lo to hi, or reports it and returns def.
-func (d *decoder) intIn(n *yaml.Node, what string, lo, hi, def int) int {
-	s, ok := d.str(n, what)
-	if !ok {
+func (c *compiler) intIn(s scalar, what string, lo, hi, def int) int {
+	if !s.ok {
 		return def
 	}
-	k, err := strconv.Atoi(s)
+	k, err := strconv.Atoi(s.value)
 	if err != nil || k < lo || k > hi {
-		d.errorf(n, "%s must be a whole number from %d to %d, not %s", what, lo, hi, q(s))
+		c.errorf(s.line, "%s must be a whole number from %d to %d, not %s", what, lo, hi, q(s.value))
 		return def
 	}
 	return k

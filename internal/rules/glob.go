@@ -3,20 +3,25 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"unicode/utf8"
 )
 
-// glob is a compiled shell-style pattern: '*' matches any run of characters (including '/', so
-// "*" matches a shared document's ARN too, unlike path.Match), '?' one character, '[a-z]' and
-// '[!0-9]' one character of a class, and '\' escapes the next character. Patterns are compiled
-// once at Parse, and the common shapes (exact, "*", "prefix*", "*suffix", "*infix*") take a fast
-// path that is a single string comparison.
+// glob is a compiled pattern in the config's dialect, which is path.Match's with two
+// differences: '*' and '?' match '/' too (so "*" matches a shared document's ARN), and a class
+// may be negated with '!' as well as '^'. As in path.Match, '?' matches one character, '[a-z]'
+// one character of a class, and '\' escapes the next character; unlike it, a class may start
+// with ']' or hold a bare '-' ("[]-]"), as the config has always allowed.
+//
+// compileGlob writes the pattern in path.Match's syntax once, with '/' replaced by
+// slashStandIn; match replaces '/' in the name the same way. The common shapes (exact, "*",
+// "prefix*", "*suffix", "*infix*") take a fast path of one string comparison.
 type glob struct {
 	src  string
 	kind globKind
-	lit  string // the literal for the fast-path kinds
-	segs []segment
+	lit  string // the literal of the fast-path kinds
+	pm   string // globGeneral: the pattern for path.Match
 }
 
 type globKind uint8
@@ -30,169 +35,162 @@ const (
 	globGeneral
 )
 
-// segment is the part of a general pattern between two stars.
-type segment []element
-
-type element struct {
-	op     elemOp
-	r      rune // opLiteral
-	ranges []runeRange
-	negate bool
-}
-
-type elemOp uint8
-
-const (
-	opLiteral elemOp = iota
-	opAnyRune
-	opClass
-)
-
-type runeRange struct{ lo, hi rune }
+// slashStandIn stands in for '/' where path.Match sees it, because its '*' and '?' never match
+// '/'. It is a Unicode noncharacter, which no SSM name (document, instance, account, region)
+// can hold.
+const slashStandIn = '\uFFFF'
 
 var errEmptyGlob = errors.New("empty pattern")
 
-// compileGlob parses pattern, reporting a malformed class or a trailing escape.
+// compileGlob checks pattern, reporting a malformed class or a trailing escape, and compiles it.
 func compileGlob(pattern string) (*glob, error) {
 	if pattern == "" {
 		return nil, errEmptyGlob
 	}
-	g := &glob{src: pattern}
 	var (
-		segs    []segment
-		cur     segment
-		starred bool // the pattern has at least one star
+		pm      strings.Builder
+		lit     strings.Builder // the literal text since the last '*'
+		parts   []string        // the literal texts between stars, when literal
+		literal = true          // no '?' and no class: only text and stars
 	)
+	text := func(r rune) {
+		lit.WriteRune(r)
+		switch r {
+		case '/':
+			r = slashStandIn
+		case '*', '?', '[', ']', '\\':
+			pm.WriteByte('\\')
+		}
+		pm.WriteRune(r)
+	}
 	for i := 0; i < len(pattern); {
-		c := pattern[i]
-		switch c {
+		switch pattern[i] {
 		case '*':
-			segs = append(segs, cur)
-			cur = nil
-			starred = true
+			pm.WriteByte('*')
+			parts = append(parts, lit.String())
+			lit.Reset()
 			i++
 		case '?':
-			cur = append(cur, element{op: opAnyRune})
+			pm.WriteByte('?')
+			literal = false
 			i++
 		case '[':
-			el, n, err := compileClass(pattern[i:])
+			n, err := writeClass(&pm, pattern[i:])
 			if err != nil {
 				return nil, err
 			}
-			cur = append(cur, el)
+			literal = false
 			i += n
 		case '\\':
 			if i+1 >= len(pattern) {
-				return nil, fmt.Errorf("pattern ends with an escape '\\'")
+				return nil, errors.New("pattern ends with an escape '\\'")
 			}
 			r, size := utf8.DecodeRuneInString(pattern[i+1:])
-			cur = append(cur, element{op: opLiteral, r: r})
+			text(r)
 			i += 1 + size
 		default:
 			r, size := utf8.DecodeRuneInString(pattern[i:])
 			if r == utf8.RuneError && size == 1 {
-				return nil, fmt.Errorf("pattern is not valid UTF-8")
+				return nil, errors.New("pattern is not valid UTF-8")
 			}
-			cur = append(cur, element{op: opLiteral, r: r})
+			text(r)
 			i += size
 		}
 	}
-	segs = append(segs, cur)
-	g.segs = segs
-	g.classify(starred)
+	g := &glob{src: pattern, kind: globGeneral, pm: pm.String()}
+	if literal {
+		g.classify(append(parts, lit.String()))
+	}
 	return g, nil
 }
 
-// classify picks a fast path when every segment is plain text.
-func (g *glob) classify(starred bool) {
-	g.kind = globGeneral
-	lits := make([]string, len(g.segs))
-	for i, s := range g.segs {
-		lit, ok := s.literal()
-		if !ok {
-			return
-		}
-		lits[i] = lit
-	}
+// classify picks the fast path for a pattern of plain text and stars.
+func (g *glob) classify(parts []string) {
 	switch {
-	case !starred:
-		g.kind, g.lit = globExact, lits[0]
-	case len(lits) == 2 && lits[0] == "" && lits[1] == "":
-		g.kind = globAny
-	case len(lits) == 2 && lits[1] == "":
-		g.kind, g.lit = globPrefix, lits[0]
-	case len(lits) == 2 && lits[0] == "":
-		g.kind, g.lit = globSuffix, lits[1]
-	case len(lits) == 3 && lits[0] == "" && lits[2] == "":
-		g.kind, g.lit = globContains, lits[1]
-	case allEmpty(lits):
-		g.kind = globAny // "**" and the like
+	case len(parts) == 1:
+		g.kind, g.lit = globExact, parts[0]
+	case strings.Join(parts, "") == "":
+		g.kind = globAny // "*", "**", …
+	case len(parts) == 2 && parts[1] == "":
+		g.kind, g.lit = globPrefix, parts[0]
+	case len(parts) == 2 && parts[0] == "":
+		g.kind, g.lit = globSuffix, parts[1]
+	case len(parts) == 3 && parts[0] == "" && parts[2] == "":
+		g.kind, g.lit = globContains, parts[1]
 	}
 }
 
-func allEmpty(ss []string) bool {
-	for _, s := range ss {
-		if s != "" {
-			return false
-		}
-	}
-	return true
-}
-
-func (s segment) literal() (string, bool) {
-	var b strings.Builder
-	for _, e := range s {
-		if e.op != opLiteral {
-			return "", false
-		}
-		b.WriteRune(e.r)
-	}
-	return b.String(), true
-}
-
-// compileClass parses a bracket expression at the start of p and returns its length.
-func compileClass(p string) (element, int, error) {
-	el := element{op: opClass}
+// writeClass reads the bracket expression at the start of p, writes it to pm in path.Match's
+// syntax (every character escaped, so ']' and '-' need no special place), and returns its
+// length in p.
+func writeClass(pm *strings.Builder, p string) (int, error) {
+	type runeRange struct{ lo, hi rune }
+	var (
+		ranges []runeRange
+		negate bool
+		slash  bool // the class holds '/'
+	)
 	i := 1
 	if i < len(p) && (p[i] == '!' || p[i] == '^') {
-		el.negate = true
+		negate = true
 		i++
 	}
-	first := true
-	for {
+	for first := true; ; first = false {
 		if i >= len(p) {
-			return el, 0, fmt.Errorf("unterminated character class %q", p)
+			return 0, fmt.Errorf("unterminated character class %q", p)
 		}
 		if p[i] == ']' && !first {
 			i++
 			break
 		}
-		first = false
 		lo, n, err := classRune(p[i:])
 		if err != nil {
-			return el, 0, err
+			return 0, err
 		}
 		i += n
 		hi := lo
 		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
 			hi, n, err = classRune(p[i+1:])
 			if err != nil {
-				return el, 0, err
+				return 0, err
 			}
 			i += 1 + n
 			if hi < lo {
-				return el, 0, fmt.Errorf("character range %c-%c is backwards", lo, hi)
+				return 0, fmt.Errorf("character range %c-%c is backwards", lo, hi)
 			}
 		}
-		el.ranges = append(el.ranges, runeRange{lo, hi})
+		slash = slash || (lo <= '/' && '/' <= hi)
+		if lo < slashStandIn && slashStandIn < hi {
+			// Keep the stand-in out of a range that spans it, so that it matches only where
+			// '/' would.
+			ranges = append(ranges, runeRange{lo, slashStandIn - 1}, runeRange{slashStandIn + 1, hi})
+			continue
+		}
+		ranges = append(ranges, runeRange{lo, hi})
 	}
-	return el, i, nil
+	if slash {
+		ranges = append(ranges, runeRange{slashStandIn, slashStandIn})
+	}
+	pm.WriteByte('[')
+	if negate {
+		pm.WriteByte('^')
+	}
+	for _, r := range ranges {
+		pm.WriteByte('\\')
+		pm.WriteRune(r.lo)
+		if r.hi != r.lo {
+			pm.WriteString(`-\`)
+			pm.WriteRune(r.hi)
+		}
+	}
+	pm.WriteByte(']')
+	return i, nil
 }
 
 func classRune(p string) (rune, int, error) {
 	if p[0] == '\\' {
 		if len(p) < 2 {
-			return 0, 0, fmt.Errorf("pattern ends with an escape '\\'")
+			return 0, 0, errors.New("pattern ends with an escape '\\'")
 		}
 		r, size := utf8.DecodeRuneInString(p[1:])
 		return r, 1 + size, nil
@@ -204,7 +202,8 @@ func classRune(p string) (rune, int, error) {
 // String returns the pattern as written.
 func (g *glob) String() string { return g.src }
 
-// match reports whether s matches the whole pattern. It does not allocate.
+// match reports whether s matches the whole pattern. Only a general pattern meeting a name that
+// holds '/' (a shared document's ARN) allocates.
 func (g *glob) match(s string) bool {
 	switch g.kind {
 	case globExact:
@@ -218,83 +217,9 @@ func (g *glob) match(s string) bool {
 	case globContains:
 		return strings.Contains(s, g.lit)
 	}
-	segs := g.segs
-	if len(segs) == 1 {
-		end, ok := segs[0].matchAt(s, 0)
-		return ok && end == len(s)
+	if strings.IndexByte(s, '/') >= 0 {
+		s = strings.ReplaceAll(s, "/", string(slashStandIn))
 	}
-	// The first segment is anchored at the start and the last at the end; a middle segment is
-	// taken at its leftmost match, which is always safe because the star before the next
-	// segment can absorb whatever the leftmost choice leaves.
-	end, ok := segs[0].matchAt(s, 0)
-	if !ok {
-		return false
-	}
-	pos := end
-	last := segs[len(segs)-1]
-	for _, seg := range segs[1 : len(segs)-1] {
-		if len(seg) == 0 {
-			continue
-		}
-		found := false
-		for i := pos; i <= len(s); {
-			if e, ok := seg.matchAt(s, i); ok {
-				pos, found = e, true
-				break
-			}
-			if i == len(s) {
-				break
-			}
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-		if !found {
-			return false
-		}
-	}
-	// The last segment must match a suffix that starts at or after pos. Its length in runes is
-	// fixed, so try the one start that ends exactly at len(s).
-	n := len(last)
-	start := len(s)
-	for k := 0; k < n; k++ {
-		if start <= pos {
-			return false
-		}
-		_, size := utf8.DecodeLastRuneInString(s[:start])
-		start -= size
-	}
-	if start < pos {
-		return false
-	}
-	e, ok := last.matchAt(s, start)
-	return ok && e == len(s)
-}
-
-// matchAt matches the segment at s[i:] and returns the end of the match.
-func (seg segment) matchAt(s string, i int) (int, bool) {
-	for _, e := range seg {
-		if i >= len(s) {
-			return 0, false
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch e.op {
-		case opLiteral:
-			if r != e.r {
-				return 0, false
-			}
-		case opClass:
-			in := false
-			for _, rr := range e.ranges {
-				if rr.lo <= r && r <= rr.hi {
-					in = true
-					break
-				}
-			}
-			if in == e.negate {
-				return 0, false
-			}
-		}
-		i += size
-	}
-	return i, true
+	ok, _ := path.Match(g.pm, s) // compileGlob wrote a well-formed pattern
+	return ok
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
@@ -138,4 +140,84 @@ func parseClock(s string, isEnd bool) (int, error) {
 		return 0, fmt.Errorf("%q is not a time of day HH:MM (00:00 to 23:59, or 24:00 as an end)", s)
 	}
 	return h*60 + m, nil
+}
+
+// The mute_windows section.
+
+type rawMuteWindow struct {
+	entry
+	timeZone              *scalar
+	days, hours, statuses list
+}
+
+var muteWindowKeys = []string{"name", "time_zone", "days", "hours", "statuses"}
+
+func (r *reader) muteWindows(n *yaml.Node) []rawMuteWindow {
+	var out []rawMuteWindow
+	seen := map[string]int{}
+	for _, item := range r.items(n, "mute_windows") {
+		f := r.fields(item, label(item, "mute window"), muteWindowKeys...)
+		if f == nil {
+			continue
+		}
+		w := rawMuteWindow{entry: r.readEntry(f, item, "mute window", seen)}
+		w.timeZone = r.optStr(f, "time_zone", w.what+" time_zone")
+		w.days = r.optList(f, "days", w.what+" days")
+		w.hours = r.optList(f, "hours", w.what+" hours")
+		w.statuses = r.optList(f, "statuses", w.what+" statuses")
+		out = append(out, w)
+	}
+	return out
+}
+
+func (c *compiler) muteWindows(raw []rawMuteWindow) {
+	for _, rw := range raw {
+		w := &MuteWindow{Name: rw.name, Line: rw.line}
+		if rw.timeZone != nil {
+			if loc := c.location(*rw.timeZone, rw.what+" time_zone"); loc != nil {
+				w.Location, w.TimeZone = loc, loc.String()
+			}
+		} else {
+			c.errorf(rw.line, "%s needs a time_zone (an IANA name such as Europe/London, or UTC)", rw.what)
+		}
+		if rw.days != nil {
+			for _, v := range rw.days {
+				ds, err := parseDays(v.value)
+				if err != nil {
+					c.errorf(v.line, "%s: %v", rw.what, err)
+					continue
+				}
+				for _, day := range ds {
+					w.days[day] = true
+				}
+			}
+		} else {
+			w.days = [7]bool{true, true, true, true, true, true, true}
+		}
+		for day, on := range w.days {
+			if on {
+				w.Days = append(w.Days, time.Weekday(day))
+			}
+		}
+		for _, v := range rw.hours {
+			h, err := parseHours(v.value)
+			if err != nil {
+				c.errorf(v.line, "%s: %v", rw.what, err)
+				continue
+			}
+			w.Hours = append(w.Hours, h)
+		}
+		if rw.statuses != nil {
+			w.holds, w.Statuses = c.statusSet(rw.statuses, rw.what+" statuses")
+		} else {
+			// Quiet by default, never silent about failures: failures are held only when a
+			// window names them.
+			w.holds = statusSet{list: []payload.Status{payload.StatusInProgress, payload.StatusSuccess}}
+			w.Statuses = []string{string(payload.StatusInProgress), string(payload.StatusSuccess)}
+		}
+		if rw.named {
+			c.set.muteWindows = append(c.set.muteWindows, w)
+			c.windows[rw.name] = w
+		}
+	}
 }

@@ -1,46 +1,19 @@
 package rules
 
 import (
-	"fmt"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ssmnotify/ssmnotify/internal/problem"
 )
 
-// Problem is one thing wrong (or, as a warning, probably unintended) in a config file.
-type Problem struct {
-	File    string
-	Line    int // 0 when the problem is about the file as a whole
-	Message string
-}
-
-// String writes "file:line: message", the form editors and CI annotate.
-func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
-	}
-	return p.File + ": " + p.Message
-}
+// Problem is one thing wrong (or, as a warning, probably unintended) in a config file, written
+// "file:line: message" by its String method.
+type Problem = problem.Problem
 
 // ConfigError lists every problem found in a config file, in line order. Parse returns all of
 // them at once so a user fixes the file in one pass.
-type ConfigError struct {
-	File     string
-	Problems []Problem
-}
-
-// Error writes one problem per line.
-func (e *ConfigError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-func sortProblems(ps []Problem) {
-	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
-}
+type ConfigError = problem.Error
 
 // q quotes a value from the file for a message. A value that looks like a secret is never
 // repeated (it has its own problem telling the user to move it), and a long value is cut so a
@@ -84,39 +57,4 @@ func secretKind(s string) string {
 		return "token"
 	}
 	return ""
-}
-
-// suggest returns " (did you mean X?)" when one of known is within two edits of s.
-func suggest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

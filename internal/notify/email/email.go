@@ -66,14 +66,6 @@ type Option func(*Sender)
 // WithFrom sets the sender used when an Envelope names none: a verified SES identity.
 func WithFrom(addr string) Option { return func(s *Sender) { s.from = addr } }
 
-// WithBackoff sets the number of attempts while throttled and the first wait.
-func WithBackoff(attempts int, first time.Duration) Option {
-	return func(s *Sender) { s.attempts, s.backoff = max(attempts, 1), first }
-}
-
-// WithSafetyMargin sets the time kept free before the deadline after a wait.
-func WithSafetyMargin(d time.Duration) Option { return func(s *Sender) { s.margin = d } }
-
 // WithClock replaces the clock and the wait (tests make waits instant).
 func WithClock(now func() time.Time, sleep func(context.Context, time.Duration) error) Option {
 	return func(s *Sender) { s.now, s.sleep = now, sleep }

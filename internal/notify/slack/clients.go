@@ -7,12 +7,11 @@ import (
 	"sync"
 
 	"github.com/ssmnotify/ssmnotify/internal/notify"
-	"github.com/ssmnotify/ssmnotify/internal/secrets"
 )
 
 // SecretSource yields the Slack credentials (secrets.SlackLoader: fetched once per cold start).
 type SecretSource interface {
-	Get(ctx context.Context) (secrets.Slack, error)
+	Get(ctx context.Context) (Secret, error)
 }
 
 // Clients hands out the bot client and the webhook clients of the one Slack secret, each built
@@ -70,13 +69,13 @@ func (c *Clients) Webhook(ctx context.Context, name string) (*Webhook, error) {
 	return c.webhooks[name], nil
 }
 
-func (c *Clients) secret(ctx context.Context) (secrets.Slack, error) {
+func (c *Clients) secret(ctx context.Context) (Secret, error) {
 	if c.Secrets == nil {
 		what := "no Slack secret configured"
 		if c.MissingSecret != "" {
 			what += " (set " + c.MissingSecret + ")"
 		}
-		return secrets.Slack{}, notify.Permanent("slack", errors.New(what))
+		return Secret{}, notify.Permanent("slack", errors.New(what))
 	}
 	return c.Secrets.Get(ctx)
 }

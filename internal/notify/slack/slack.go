@@ -65,12 +65,6 @@ func WithClock(now func() time.Time, sleep func(context.Context, time.Duration) 
 	return func(c *config) { c.now, c.sleep = now, sleep }
 }
 
-// WithSafetyMargin sets the time kept free before the deadline after a wait.
-func WithSafetyMargin(d time.Duration) Option { return func(c *config) { c.margin = d } }
-
-// WithMaxWait bounds a rate-limit wait when the context has no deadline.
-func WithMaxWait(d time.Duration) Option { return func(c *config) { c.maxWait = d } }
-
 func newConfig(opts []Option) config {
 	c := config{
 		http:    &http.Client{Timeout: DefaultTimeout},

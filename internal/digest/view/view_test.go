@@ -1,6 +1,7 @@
-package render_test
+package view_test
 
 import (
+	"flag"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -10,9 +11,27 @@ import (
 	"unicode/utf8"
 
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
+	"github.com/ssmnotify/ssmnotify/internal/digest/view"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
+	"github.com/ssmnotify/ssmnotify/internal/render/rendertest"
 	"github.com/ssmnotify/ssmnotify/internal/state"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// The shared test helpers (internal/render/rendertest), under the names the tests use.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	rendertest.Golden(t, path, got, *update)
+}
+
+var (
+	indentJSON       = rendertest.IndentJSON
+	checkSlackLimits = rendertest.CheckSlackLimits
+	slackStrings     = rendertest.SlackStrings
+	hostile          = rendertest.Hostile
+	entity           = rendertest.Entity
 )
 
 var (
@@ -54,11 +73,11 @@ func digestSummary(tb testing.TB, topN, maxKeys int, extra ...state.Failure) *ta
 	return cur.Summary(digestFrom, digestTo, topN, prev)
 }
 
-func renderDigest(t *testing.T, name string, s *tally.Summary, opt render.DigestOptions) (render.SlackMessage, render.EmailMessage) {
+func renderDigest(t *testing.T, name string, s *tally.Summary, opt view.Options) (render.SlackMessage, render.EmailMessage) {
 	t.Helper()
-	msg := render.DigestSlack(s, opt)
+	msg := view.Slack(s, opt)
 	checkSlackLimits(t, msg)
-	mail, err := render.DigestEmail(s, opt)
+	mail, err := view.Email(s, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +95,12 @@ func TestGoldenDigest(t *testing.T) {
 	cases := []struct {
 		name string
 		s    *tally.Summary
-		opt  render.DigestOptions
+		opt  view.Options
 	}{
-		{"failures", digestSummary(t, 10, 0), render.DigestOptions{Location: london, SubjectPrefix: "[ssm]"}},
-		{"top2-utc", digestSummary(t, 2, 0), render.DigestOptions{}},
-		{"capped", digestSummary(t, 10, 3), render.DigestOptions{Location: london}},
-		{"all-clear", tally.New(0).Summary(digestFrom, digestTo, 10, tally.NewPrevious(0)), render.DigestOptions{Location: london}},
+		{"failures", digestSummary(t, 10, 0), view.Options{Location: london, SubjectPrefix: "[ssm]"}},
+		{"top2-utc", digestSummary(t, 2, 0), view.Options{}},
+		{"capped", digestSummary(t, 10, 3), view.Options{Location: london}},
+		{"all-clear", tally.New(0).Summary(digestFrom, digestTo, 10, tally.NewPrevious(0)), view.Options{Location: london}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { renderDigest(t, c.name, c.s, c.opt) })
@@ -100,7 +119,7 @@ func TestDigestLimits(t *testing.T) {
 		}
 	}
 	s := digestSummary(t, 100, 0, extra...)
-	msg, mail := renderDigest(t, "", s, render.DigestOptions{Location: london})
+	msg, mail := renderDigest(t, "", s, view.Options{Location: london})
 	if len(msg.Blocks) > render.MaxBlocks {
 		t.Errorf("%d blocks", len(msg.Blocks))
 	}
@@ -124,7 +143,7 @@ func TestDigestHostileValuesAreEscaped(t *testing.T) {
 			g := f
 			g.Region = "us-east-1"
 			s := digestSummary(t, 10, 0, f, g)
-			msg, mail := renderDigest(t, "", s, render.DigestOptions{Location: london, SubjectPrefix: "[prod]\r\nBcc: x@example.com"})
+			msg, mail := renderDigest(t, "", s, view.Options{Location: london, SubjectPrefix: "[prod]\r\nBcc: x@example.com"})
 			for _, str := range slackStrings(t, msg) {
 				if !utf8.ValidString(str) {
 					t.Errorf("invalid UTF-8 in %q", str)
@@ -157,10 +176,10 @@ func TestDigestHostileValuesAreEscaped(t *testing.T) {
 
 func BenchmarkDigestEmail(b *testing.B) {
 	s := digestSummary(b, 10, 0)
-	opt := render.DigestOptions{Location: london, SubjectPrefix: "[ssm]"}
+	opt := view.Options{Location: london, SubjectPrefix: "[ssm]"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := render.DigestEmail(s, opt); err != nil {
+		if _, err := view.Email(s, opt); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package preview_test
+package deliver_test
 
 import (
 	"encoding/json"
@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 )
 
+// TestDeliveryFiles: the preview transport writes what Live would send, under its folder only.
 func TestDeliveryFiles(t *testing.T) {
 	dir := t.TempDir()
 	w, err := preview.NewWriter(dir)
@@ -25,10 +27,13 @@ func TestDeliveryFiles(t *testing.T) {
 		Slack: &rules.SlackDestination{Mode: rules.SlackWebhook, Mentions: map[payload.Status]string{payload.StatusFailed: "<!subteam^S1>"}}}
 	mail := &rules.Destination{Name: "mail", Type: rules.DestinationEmail,
 		Email: &rules.EmailDestination{To: []string{"a@example.com"}, Cc: []string{"b@example.com"}, From: "s@example.com", SubjectPrefix: "[prod]"}}
-	paths, err := w.Write(n, rules.Decision{Deliveries: []rules.Delivery{{Route: "r", Destination: hook}, {Route: "r", Destination: mail}}})
-	if err != nil {
-		t.Fatal(err)
+	p := &deliver.Preview{Writer: w}
+	for _, d := range []rules.Delivery{{Route: "r", Destination: hook}, {Route: "r", Destination: mail}} {
+		if err := p.Deliver(t.Context(), d, n); err != nil {
+			t.Fatal(err)
+		}
 	}
+	paths := p.Paths
 	if len(paths) != 4 {
 		t.Fatalf("paths %v", paths)
 	}

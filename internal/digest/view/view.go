@@ -1,4 +1,8 @@
-package render
+// Package view renders the digest: a summary of the window's failures (internal/digest/tally) as
+// a Slack message and as an email, with internal/render's escaping and Slack limits. It lives
+// with the digest so that render, which the digest builds on, renders notifications and
+// threads only.
+package view
 
 import (
 	"strconv"
@@ -10,10 +14,11 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/digest/tally"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/render"
 )
 
-// DigestOptions are the plain settings rendering a digest needs from the configuration.
-type DigestOptions struct {
+// Options are the plain settings rendering a digest needs from the configuration.
+type Options struct {
 	// SubjectPrefix is put before the email subject, e.g. "[prod]".
 	SubjectPrefix string
 	// Location is the zone the window is written in (the digest block's time_zone); nil is UTC.
@@ -21,7 +26,7 @@ type DigestOptions struct {
 	Location *time.Location
 }
 
-func (o DigestOptions) loc() *time.Location {
+func (o Options) loc() *time.Location {
 	if o.Location == nil {
 		return time.UTC
 	}
@@ -51,15 +56,15 @@ type digestRow struct {
 	Emoji string
 }
 
-func newDigestFacts(s *tally.Summary, opt DigestOptions) digestFacts {
+func newDigestFacts(s *tally.Summary, opt Options) digestFacts {
 	loc := opt.loc()
 	f := digestFacts{s: s, clear: s.Clear(), length: durationWords(s.To.Sub(s.From))}
 	if f.clear {
 		f.title = "Run Command digest: all clear"
-		f.color = StyleOf(payload.StatusSuccess).Color
+		f.color = render.StyleOf(payload.StatusSuccess).Color
 	} else {
-		f.title = "Run Command digest: " + plural(s.Total, "failure", "failures")
-		f.color = StyleOf(payload.StatusFailed).Color
+		f.title = "Run Command digest: " + render.Plural(s.Total, "failure", "failures")
+		f.color = render.StyleOf(payload.StatusFailed).Color
 	}
 	f.window = s.From.In(loc).Format(digestTimeLayout) + " → " + s.To.In(loc).Format(digestTimeLayout) + " (" + f.length + ")"
 	if p := s.Previous; p != nil {
@@ -67,15 +72,15 @@ func newDigestFacts(s *tally.Summary, opt DigestOptions) digestFacts {
 	}
 	for _, c := range s.ByStatus {
 		st := payload.Status(c.Name)
-		f.statuses = append(f.statuses, digestRow{Name: SingleLine(st.Words(), 60), Count: thousands(c.Count), Emoji: StyleOf(st).Emoji})
+		f.statuses = append(f.statuses, digestRow{Name: render.SingleLine(st.Words(), 60), Count: render.Thousands(c.Count), Emoji: render.StyleOf(st).Emoji})
 	}
 	if s.CommandLevel > 0 {
-		f.notes = append(f.notes, plural(s.CommandLevel, "failure was", "failures were")+" reported for a whole command rather than one instance (not in the instance table).")
+		f.notes = append(f.notes, render.Plural(s.CommandLevel, "failure was", "failures were")+" reported for a whole command rather than one instance (not in the instance table).")
 	}
 	capNote := func(what string, n int) {
 		if n > 0 {
-			f.notes = append(f.notes, "More than "+thousands(s.MaxKeys)+" distinct "+what+" failed: "+
-				plural(n, "failure", "failures")+" of "+what+" first seen after that are counted in the totals but in no row.")
+			f.notes = append(f.notes, "More than "+render.Thousands(s.MaxKeys)+" distinct "+what+" failed: "+
+				render.Plural(n, "failure", "failures")+" of "+what+" first seen after that are counted in the totals but in no row.")
 		}
 	}
 	capNote("documents", s.Documents.Uncounted)
@@ -84,11 +89,11 @@ func newDigestFacts(s *tally.Summary, opt DigestOptions) digestFacts {
 	return f
 }
 
-// DigestSlack renders a digest summary as a Slack message: a header with the total, the window
+// Slack renders a digest summary as a Slack message: a header with the total, the window
 // and the change against the previous window, the counts by status, the top documents (with
 // their change), the top instances, and the failed commands with console links, each list
 // capped with "+N more". Every name is escaped; Slack's limits hold by construction.
-func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
+func Slack(s *tally.Summary, opt Options) render.SlackMessage {
 	f := newDigestFacts(s, opt)
 	loc := opt.loc()
 	emoji := ":bar_chart:"
@@ -96,7 +101,7 @@ func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
 		emoji = ":white_check_mark:"
 	}
 	blocks := make([]slack.Block, 0, 12)
-	blocks = append(blocks, HeaderBlock(emoji+" "+f.title))
+	blocks = append(blocks, render.HeaderBlock(emoji+" "+f.title))
 
 	var lead strings.Builder
 	lead.WriteString("*Window:* ")
@@ -105,10 +110,10 @@ func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
 	lead.WriteString(slackDate(s.To, loc))
 	lead.WriteString(" (" + f.length + ")")
 	lead.WriteString("\n*Failures:* ")
-	lead.WriteString(thousands(s.Total))
+	lead.WriteString(render.Thousands(s.Total))
 	if f.versus != "" {
 		lead.WriteString(" — ")
-		lead.WriteString(EscapeMrkdwn(f.versus))
+		lead.WriteString(render.EscapeMrkdwn(f.versus))
 	}
 	if len(f.statuses) > 0 {
 		lead.WriteString("\n*By status:* ")
@@ -116,34 +121,34 @@ func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
 			if i > 0 {
 				lead.WriteString(" · ")
 			}
-			lead.WriteString(r.Emoji + " " + EscapeMrkdwnMax(r.Name, 60, Ellipsis, true) + " " + r.Count)
+			lead.WriteString(r.Emoji + " " + render.EscapeMrkdwnMax(r.Name, 60, render.Ellipsis, true) + " " + r.Count)
 		}
 	}
-	blocks = append(blocks, MrkdwnSection(lead.String()))
+	blocks = append(blocks, render.MrkdwnSection(lead.String()))
 	if f.clear {
-		blocks = append(blocks, MrkdwnSection("No Run Command failures in this window."))
-		return SlackMessage{Text: FitMrkdwn(EscapeMrkdwn(f.title+", "+f.window), MaxFallbackText, TruncatedMarker), Blocks: CapBlocks(blocks)}
+		blocks = append(blocks, render.MrkdwnSection("No Run Command failures in this window."))
+		return render.SlackMessage{Text: render.FitMrkdwn(render.EscapeMrkdwn(f.title+", "+f.window), render.MaxFallbackText, render.TruncatedMarker), Blocks: render.CapBlocks(blocks)}
 	}
 
 	if t := s.Documents; len(t.Top) > 0 {
 		lines := make([]string, 0, len(t.Top)+1)
 		for i, d := range t.Top {
-			line := strconv.Itoa(i+1) + ". " + Code(docName(d.Name), maxDocumentRunes) + " — *" + thousands(d.Count) + "*"
+			line := strconv.Itoa(i+1) + ". " + render.Code(docName(d.Name), render.MaxDocumentRunes) + " — *" + render.Thousands(d.Count) + "*"
 			if c := docChange(d, s.Previous != nil); c != "" {
 				line += " (" + c + ")"
 			}
 			lines = append(lines, line)
 		}
 		lines = appendMore(lines, t, "document", "documents")
-		blocks = append(blocks, lineSections("*Top documents* ("+thousands(t.Distinct)+" failed)", lines)...)
+		blocks = append(blocks, lineSections("*Top documents* ("+render.Thousands(t.Distinct)+" failed)", lines)...)
 	}
 	if t := s.Instances; len(t.Top) > 0 {
 		lines := make([]string, 0, len(t.Top)+1)
 		for i, c := range t.Top {
-			lines = append(lines, strconv.Itoa(i+1)+". "+Code(c.Name, maxIDRunes)+" — *"+thousands(c.Count)+"*")
+			lines = append(lines, strconv.Itoa(i+1)+". "+render.Code(c.Name, render.MaxIDRunes)+" — *"+render.Thousands(c.Count)+"*")
 		}
 		lines = appendMore(lines, t, "instance", "instances")
-		blocks = append(blocks, lineSections("*Top instances* ("+thousands(t.Distinct)+" failed)", lines)...)
+		blocks = append(blocks, lineSections("*Top instances* ("+render.Thousands(t.Distinct)+" failed)", lines)...)
 	}
 	if c := s.Commands; len(c.Top) > 0 {
 		lines := make([]string, 0, len(c.Top)+1)
@@ -151,34 +156,34 @@ func DigestSlack(s *tally.Summary, opt DigestOptions) SlackMessage {
 			var b strings.Builder
 			b.WriteString("• ")
 			if u := commandLink(cmd); u != "" {
-				b.WriteString(Link(u, cmd.CommandID))
+				b.WriteString(render.Link(u, cmd.CommandID))
 			} else {
-				b.WriteString(Code(cmd.CommandID, maxIDRunes))
+				b.WriteString(render.Code(cmd.CommandID, render.MaxIDRunes))
 			}
 			b.WriteString(" ")
-			b.WriteString(Code(docName(cmd.DocumentName), 80))
+			b.WriteString(render.Code(docName(cmd.DocumentName), 80))
 			b.WriteString(" — ")
-			b.WriteString(plural(cmd.Failures, "failure", "failures"))
+			b.WriteString(render.Plural(cmd.Failures, "failure", "failures"))
 			b.WriteString(", first ")
 			b.WriteString(slackDate(cmd.First, loc))
 			if cmd.Region != "" {
-				b.WriteString(" (" + EscapeMrkdwnMax(cmd.Region, 40, Ellipsis, true) + ")")
+				b.WriteString(" (" + render.EscapeMrkdwnMax(cmd.Region, 40, render.Ellipsis, true) + ")")
 			}
 			lines = append(lines, b.String())
 		}
 		if more := c.More(); more > 0 {
-			lines = append(lines, "_… +"+thousands(more)+" more "+pluralWord(more, "command", "commands")+"_")
+			lines = append(lines, "_… +"+render.Thousands(more)+" more "+render.PluralWord(more, "command", "commands")+"_")
 		}
-		blocks = append(blocks, lineSections("*Failed commands* ("+thousands(c.Distinct)+")", lines)...)
+		blocks = append(blocks, lineSections("*Failed commands* ("+render.Thousands(c.Distinct)+")", lines)...)
 	}
 	if len(f.notes) > 0 {
-		blocks = append(blocks, Context(EscapeMrkdwn(strings.Join(f.notes, " "))))
+		blocks = append(blocks, render.Context(render.EscapeMrkdwn(strings.Join(f.notes, " "))))
 	}
-	return SlackMessage{
-		Text:   FitMrkdwn(EscapeMrkdwn(f.title+", "+f.window), MaxFallbackText, TruncatedMarker),
-		Blocks: CapBlocks(blocks),
-		Attachments: []slack.Attachment{{Color: f.color, Fallback: FitMrkdwn(EscapeMrkdwn(f.title), MaxFallbackText, TruncatedMarker),
-			Blocks: slack.Blocks{BlockSet: []slack.Block{Context("Counts are failure entries (one per failed instance, or per command when only its summary was reported), read from the ssmnotify state table.")}}}},
+	return render.SlackMessage{
+		Text:   render.FitMrkdwn(render.EscapeMrkdwn(f.title+", "+f.window), render.MaxFallbackText, render.TruncatedMarker),
+		Blocks: render.CapBlocks(blocks),
+		Attachments: []slack.Attachment{{Color: f.color, Fallback: render.FitMrkdwn(render.EscapeMrkdwn(f.title), render.MaxFallbackText, render.TruncatedMarker),
+			Blocks: slack.Blocks{BlockSet: []slack.Block{render.Context("Counts are failure entries (one per failed instance, or per command when only its summary was reported), read from the ssmnotify state table.")}}}},
 	}
 }
 
@@ -191,10 +196,10 @@ func lineSections(title string, lines []string) []slack.Block {
 	b.WriteString(title)
 	n = utf8.RuneCountInString(title)
 	for _, l := range lines {
-		l = FitMrkdwn(l, MaxSectionText-1, Ellipsis)
+		l = render.FitMrkdwn(l, render.MaxSectionText-1, render.Ellipsis)
 		k := utf8.RuneCountInString(l)
-		if n+1+k > MaxSectionText {
-			out = append(out, MrkdwnSection(b.String()))
+		if n+1+k > render.MaxSectionText {
+			out = append(out, render.MrkdwnSection(b.String()))
 			b.Reset()
 			n = 0
 		}
@@ -206,7 +211,7 @@ func lineSections(title string, lines []string) []slack.Block {
 		n += k
 	}
 	if b.Len() > 0 {
-		out = append(out, MrkdwnSection(b.String()))
+		out = append(out, render.MrkdwnSection(b.String()))
 	}
 	return out
 }
@@ -214,7 +219,7 @@ func lineSections(title string, lines []string) []slack.Block {
 // appendMore adds the "+N more" line of a table.
 func appendMore(lines []string, t tally.Table, one, many string) []string {
 	if more := t.More(); more > 0 {
-		lines = append(lines, "_… +"+thousands(more)+" more "+pluralWord(more, one, many)+" with "+plural(t.NotShown, "failure", "failures")+"_")
+		lines = append(lines, "_… +"+render.Thousands(more)+" more "+render.PluralWord(more, one, many)+" with "+render.Plural(t.NotShown, "failure", "failures")+"_")
 	}
 	return lines
 }
@@ -222,16 +227,16 @@ func appendMore(lines []string, t tally.Table, one, many string) []string {
 // slackDate writes t so that Slack shows it in the reader's time zone, with the configured
 // zone's text as the fallback. See https://docs.slack.dev/messaging/formatting-message-text#date-formatting.
 func slackDate(t time.Time, loc *time.Location) string {
-	return "<!date^" + strconv.FormatInt(t.Unix(), 10) + "^{date_short_pretty} {time}|" + EscapeMrkdwn(t.In(loc).Format(digestTimeLayout)) + ">"
+	return "<!date^" + strconv.FormatInt(t.Unix(), 10) + "^{date_short_pretty} {time}|" + render.EscapeMrkdwn(t.In(loc).Format(digestTimeLayout)) + ">"
 }
 
 // commandLink is the console link of a failed command, or "" when its region is not shaped like
 // one (the region becomes part of a host name).
 func commandLink(c tally.Command) string {
-	if !ValidRegion(c.Region) || c.CommandID == "" {
+	if !render.ValidRegion(c.Region) || c.CommandID == "" {
 		return ""
 	}
-	return CommandURL(c.Region, c.CommandID)
+	return render.CommandURL(c.Region, c.CommandID)
 }
 
 func docName(s string) string {
@@ -251,9 +256,9 @@ func docChange(d tally.Count, havePrevious bool) string {
 	case d.Previous == 0:
 		return "new: none in the previous window"
 	case c > 0:
-		return "▲ " + thousands(c) + " more than the previous window"
+		return "▲ " + render.Thousands(c) + " more than the previous window"
 	case c < 0:
-		return "▼ " + thousands(-c) + " fewer than the previous window"
+		return "▼ " + render.Thousands(-c) + " fewer than the previous window"
 	}
 	return "same as the previous window"
 }
@@ -261,17 +266,17 @@ func docChange(d tally.Count, havePrevious bool) string {
 // totalChange compares the total with the previous window's: "▲ 234 (+23%) on the previous 24h
 // (1,000)", "▼ 12 (−4%) on …", "same as the previous 24h (1,000)".
 func totalChange(cur, prev int, length string) string {
-	tail := "the previous " + length + " (" + thousands(prev) + ")"
+	tail := "the previous " + length + " (" + render.Thousands(prev) + ")"
 	c := cur - prev
 	switch {
 	case c == 0:
 		return "same as " + tail
 	case prev == 0:
-		return "▲ " + thousands(c) + " on " + tail
+		return "▲ " + render.Thousands(c) + " on " + tail
 	case c > 0:
-		return "▲ " + thousands(c) + " (+" + strconv.Itoa(c*100/prev) + "%) on " + tail
+		return "▲ " + render.Thousands(c) + " (+" + strconv.Itoa(c*100/prev) + "%) on " + tail
 	}
-	return "▼ " + thousands(-c) + " (−" + strconv.Itoa(-c*100/prev) + "%) on " + tail
+	return "▼ " + render.Thousands(-c) + " (−" + strconv.Itoa(-c*100/prev) + "%) on " + tail
 }
 
 // durationWords writes a window length: "24h", "7d", "90m".
@@ -287,52 +292,13 @@ func durationWords(d time.Duration) string {
 	return d.String()
 }
 
-// thousands writes n with comma separators: 1,234,567.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	if len(s) <= 3 {
-		if neg {
-			return "-" + s
-		}
-		return s
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	head := len(s) % 3
-	if head > 0 {
-		b.WriteString(s[:head])
-	}
-	for i := head; i < len(s); i += 3 {
-		if b.Len() > 0 && !(neg && b.Len() == 1) {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
-
-func plural(n int, one, many string) string { return thousands(n) + " " + pluralWord(n, one, many) }
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// DigestSubject is the email subject of a digest, e.g.
+// Subject is the email subject of a digest, e.g.
 // "[ssm] Run Command digest, Tue 5 May 2026: 1,234 failures (▲ 234)". One line, at most
-// MaxSubject runes.
-func DigestSubject(s *tally.Summary, opt DigestOptions) string {
+// render.MaxSubject runes.
+func Subject(s *tally.Summary, opt Options) string {
 	var b strings.Builder
 	if opt.SubjectPrefix != "" {
-		b.WriteString(SingleLine(opt.SubjectPrefix, 60))
+		b.WriteString(render.SingleLine(opt.SubjectPrefix, 60))
 		b.WriteByte(' ')
 	}
 	b.WriteString("Run Command digest, ")
@@ -341,18 +307,18 @@ func DigestSubject(s *tally.Summary, opt DigestOptions) string {
 	if s.Clear() {
 		b.WriteString("all clear")
 	} else {
-		b.WriteString(plural(s.Total, "failure", "failures"))
+		b.WriteString(render.Plural(s.Total, "failure", "failures"))
 		if p := s.Previous; p != nil && p.Total != s.Total {
 			b.WriteString(" (")
 			if s.Total > p.Total {
-				b.WriteString("▲ " + thousands(s.Total-p.Total))
+				b.WriteString("▲ " + render.Thousands(s.Total-p.Total))
 			} else {
-				b.WriteString("▼ " + thousands(p.Total-s.Total))
+				b.WriteString("▼ " + render.Thousands(p.Total-s.Total))
 			}
 			b.WriteByte(')')
 		}
 	}
-	return SingleLine(b.String(), MaxSubject)
+	return render.SingleLine(b.String(), render.MaxSubject)
 }
 
 // digestEmailData feeds both digest email bodies. Values are raw text (one line each):
@@ -375,45 +341,45 @@ type digestCommandRow struct {
 	ID, URL, Document, Region, Failures, First string
 }
 
-// DigestEmail renders a digest summary as an email: subject, HTML body (inline styles) and a
+// Email renders a digest summary as an email: subject, HTML body (inline styles) and a
 // plain-text alternative with the same content. The error is always nil; it stays in the
 // signature from when the body came out of a template.
-func DigestEmail(s *tally.Summary, opt DigestOptions) (EmailMessage, error) {
+func Email(s *tally.Summary, opt Options) (render.EmailMessage, error) {
 	d := newDigestEmailData(s, opt)
 	var html strings.Builder
 	html.Grow(8192)
 	writeDigestHTML(&html, &d)
-	return EmailMessage{Subject: d.Subject, HTML: html.String(), Text: digestText(&d)}, nil
+	return render.EmailMessage{Subject: d.Subject, HTML: html.String(), Text: digestText(&d)}, nil
 }
 
 // newDigestEmailData gathers what both digest email bodies show, as raw one-line text.
-func newDigestEmailData(s *tally.Summary, opt DigestOptions) digestEmailData {
+func newDigestEmailData(s *tally.Summary, opt Options) digestEmailData {
 	f := newDigestFacts(s, opt)
 	loc := opt.loc()
 	d := digestEmailData{
-		Subject: DigestSubject(s, opt), Title: f.title, Color: f.color, Window: f.window,
+		Subject: Subject(s, opt), Title: f.title, Color: f.color, Window: f.window,
 		Versus: f.versus, Statuses: f.statuses, Notes: f.notes, Clear: f.clear, HasChange: s.Previous != nil,
 	}
 	for _, c := range s.Documents.Top {
-		d.Documents = append(d.Documents, digestRow{Name: SingleLine(docName(c.Name), maxEmailValueRunes), Count: thousands(c.Count), Change: docChangeShort(c, s.Previous != nil)})
+		d.Documents = append(d.Documents, digestRow{Name: render.SingleLine(docName(c.Name), render.MaxEmailValueRunes), Count: render.Thousands(c.Count), Change: docChangeShort(c, s.Previous != nil)})
 	}
 	if more := s.Documents.More(); more > 0 {
-		d.DocumentsMore = "… +" + thousands(more) + " more " + pluralWord(more, "document", "documents") + " with " + plural(s.Documents.NotShown, "failure", "failures")
+		d.DocumentsMore = "… +" + render.Thousands(more) + " more " + render.PluralWord(more, "document", "documents") + " with " + render.Plural(s.Documents.NotShown, "failure", "failures")
 	}
 	for _, c := range s.Instances.Top {
-		d.Instances = append(d.Instances, digestRow{Name: SingleLine(c.Name, maxIDRunes), Count: thousands(c.Count)})
+		d.Instances = append(d.Instances, digestRow{Name: render.SingleLine(c.Name, render.MaxIDRunes), Count: render.Thousands(c.Count)})
 	}
 	if more := s.Instances.More(); more > 0 {
-		d.InstancesMore = "… +" + thousands(more) + " more " + pluralWord(more, "instance", "instances") + " with " + plural(s.Instances.NotShown, "failure", "failures")
+		d.InstancesMore = "… +" + render.Thousands(more) + " more " + render.PluralWord(more, "instance", "instances") + " with " + render.Plural(s.Instances.NotShown, "failure", "failures")
 	}
 	for _, c := range s.Commands.Top {
 		d.Commands = append(d.Commands, digestCommandRow{
-			ID: SingleLine(c.CommandID, maxIDRunes), URL: commandLink(c), Document: SingleLine(docName(c.DocumentName), maxEmailValueRunes),
-			Region: SingleLine(c.Region, 40), Failures: thousands(c.Failures), First: c.First.In(loc).Format(digestTimeLayout),
+			ID: render.SingleLine(c.CommandID, render.MaxIDRunes), URL: commandLink(c), Document: render.SingleLine(docName(c.DocumentName), render.MaxEmailValueRunes),
+			Region: render.SingleLine(c.Region, 40), Failures: render.Thousands(c.Failures), First: c.First.In(loc).Format(digestTimeLayout),
 		})
 	}
 	if more := s.Commands.More(); more > 0 {
-		d.CommandsMore = "… +" + thousands(more) + " more " + pluralWord(more, "command", "commands")
+		d.CommandsMore = "… +" + render.Thousands(more) + " more " + render.PluralWord(more, "command", "commands")
 	}
 	return d
 }
@@ -427,14 +393,14 @@ func docChangeShort(d tally.Count, havePrevious bool) string {
 	case d.Previous == 0:
 		return "new"
 	case c > 0:
-		return "▲ " + thousands(c)
+		return "▲ " + render.Thousands(c)
 	case c < 0:
-		return "▼ " + thousands(-c)
+		return "▼ " + render.Thousands(-c)
 	}
 	return "="
 }
 
-// digestText is the plain-text alternative. Every value went through SingleLine, so none can
+// digestText is the plain-text alternative. Every value went through render.SingleLine, so none can
 // break the layout.
 func digestText(d *digestEmailData) string {
 	var b strings.Builder
@@ -540,19 +506,19 @@ const (
 // writeDigestHTML appends the HTML body of a digest, every value escaped for its context exactly
 // as html/template would (template_oracle_test.go holds the template it must match).
 func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
-	writeHTMLHead(b, d.Subject, d.Color)
+	render.WriteHTMLHead(b, d.Subject, d.Color)
 	b.WriteString(`">`)
-	writeHTML(b, d.Title)
+	render.WriteHTML(b, d.Title)
 	b.WriteString(`</div>
 </td></tr>
 <tr><td style="padding:16px 24px 0 24px;">
 <div><span style="color:#59636e;">Window:</span> `)
-	writeHTML(b, d.Window)
+	render.WriteHTML(b, d.Window)
 	b.WriteString(`</div>`)
 	if d.Versus != "" {
 		b.WriteString(`
 <div><span style="color:#59636e;">Change:</span> `)
-		writeHTML(b, d.Versus)
+		render.WriteHTML(b, d.Versus)
 		b.WriteString(`</div>`)
 	}
 	if len(d.Statuses) > 0 {
@@ -563,9 +529,9 @@ func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
 				b.WriteByte(',')
 			}
 			b.WriteByte(' ')
-			writeHTML(b, s.Name)
+			render.WriteHTML(b, s.Name)
 			b.WriteString(` <strong>`)
-			writeHTML(b, s.Count)
+			render.WriteHTML(b, s.Count)
 			b.WriteString(`</strong>`)
 		}
 		b.WriteString(`</div>`)
@@ -585,13 +551,13 @@ func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
 		for _, r := range d.Documents {
 			b.WriteString(`
 <tr><td style="` + digestCell + `overflow-wrap:anywhere;">`)
-			writeHTML(b, r.Name)
+			render.WriteHTML(b, r.Name)
 			b.WriteString(`</td><td align="right" style="` + digestCell + `">`)
-			writeHTML(b, r.Count)
+			render.WriteHTML(b, r.Count)
 			b.WriteString(`</td>`)
 			if d.HasChange {
 				b.WriteString(`<td align="right" style="` + digestCell + `white-space:nowrap;">`)
-				writeHTML(b, r.Change)
+				render.WriteHTML(b, r.Change)
 				b.WriteString(`</td>`)
 			}
 			b.WriteString(`</tr>`)
@@ -602,10 +568,10 @@ func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
 		b.WriteString(digestSection + `Top instances` + digestTable)
 		for _, r := range d.Instances {
 			b.WriteString(`
-<tr><td style="` + digestCell + emailFont + `font-size:13px;overflow-wrap:anywhere;">`)
-			writeHTML(b, r.Name)
+<tr><td style="` + digestCell + render.EmailFont + `font-size:13px;overflow-wrap:anywhere;">`)
+			render.WriteHTML(b, r.Name)
 			b.WriteString(`</td><td align="right" style="` + digestCell + `">`)
-			writeHTML(b, r.Count)
+			render.WriteHTML(b, r.Count)
 			b.WriteString(`</td></tr>`)
 		}
 		writeDigestTableEnd(b, d.InstancesMore)
@@ -617,25 +583,25 @@ func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
 <tr><td style="` + digestCell + `overflow-wrap:anywhere;">`)
 			if c.URL != "" {
 				b.WriteString(`<a href="`)
-				writeURLAttr(b, c.URL)
-				b.WriteString(`" style="color:#0969da;` + emailFont + `font-size:13px;">`)
-				writeHTML(b, c.ID)
+				render.WriteURLAttr(b, c.URL)
+				b.WriteString(`" style="color:#0969da;` + render.EmailFont + `font-size:13px;">`)
+				render.WriteHTML(b, c.ID)
 				b.WriteString(`</a>`)
 			} else {
-				b.WriteString(`<code style="` + emailFont + `font-size:13px;">`)
-				writeHTML(b, c.ID)
+				b.WriteString(`<code style="` + render.EmailFont + `font-size:13px;">`)
+				render.WriteHTML(b, c.ID)
 				b.WriteString(`</code>`)
 			}
 			b.WriteString(`<br><span style="color:#59636e;font-size:12px;">`)
-			writeHTML(b, c.Document)
+			render.WriteHTML(b, c.Document)
 			if c.Region != "" {
 				b.WriteString(` · `)
-				writeHTML(b, c.Region)
+				render.WriteHTML(b, c.Region)
 			}
 			b.WriteString(` · first `)
-			writeHTML(b, c.First)
+			render.WriteHTML(b, c.First)
 			b.WriteString(`</span></td><td align="right" valign="top" style="` + digestCell + `white-space:nowrap;">`)
-			writeHTML(b, c.Failures)
+			render.WriteHTML(b, c.Failures)
 			b.WriteString(` failed</td></tr>`)
 		}
 		writeDigestTableEnd(b, d.CommandsMore)
@@ -643,12 +609,12 @@ func writeDigestHTML(b *strings.Builder, d *digestEmailData) {
 	for _, n := range d.Notes {
 		b.WriteString(`
 <tr><td style="padding:12px 24px 0 24px;color:#59636e;font-size:12px;">`)
-		writeHTML(b, n)
+		render.WriteHTML(b, n)
 		b.WriteString(`</td></tr>`)
 	}
 	b.WriteString(`
 <tr><td style="padding:16px 24px 12px 24px;"></td></tr>`)
-	writeHTMLFoot(b, "Sent by ssmnotify: a scheduled summary of AWS Systems Manager Run Command failures.")
+	render.WriteHTMLFoot(b, "Sent by ssmnotify: a scheduled summary of AWS Systems Manager Run Command failures.")
 }
 
 // writeDigestTableEnd closes a digest table and its section, with the "+N more" line if any.
@@ -656,7 +622,7 @@ func writeDigestTableEnd(b *strings.Builder, more string) {
 	b.WriteString("\n</table>")
 	if more != "" {
 		b.WriteString(digestMore)
-		writeHTML(b, more)
+		render.WriteHTML(b, more)
 		b.WriteString(`</div>`)
 	}
 	b.WriteString("\n</td></tr>")
