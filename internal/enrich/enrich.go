@@ -84,6 +84,8 @@ const (
 	// DefaultResultTTL is how long one notification's enrichment is remembered, so that its
 	// other destinations (and a quick redelivery) reuse it instead of asking SSM again.
 	DefaultResultTTL = time.Minute
+	// slowTTL is how long an answer that missed its budget is kept.
+	slowTTL = 5 * time.Second
 	// maxCacheEntries bounds each cache; past it, expired entries are swept and then, if still
 	// full, everything is dropped (a cold start's worth of lookups, not a leak).
 	maxCacheEntries = 4096
@@ -185,10 +187,14 @@ func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification, cfg *rul
 	if ttl <= 0 {
 		ttl = DefaultResultTTL
 	}
-	if errors.Is(context.Cause(ctx), context.Canceled) || hasBudgetReason(d) {
-		// The caller gave up or SSM was slow: the next delivery (a later render) may well get
-		// an answer, so do not keep this one.
+	switch {
+	case errors.Is(context.Cause(ctx), context.Canceled):
+		// The caller gave up, not SSM: the next delivery may well get an answer.
 		ttl = 0
+	case hasBudgetReason(d):
+		// SSM was slow: the other destinations of this batch share the answer rather than each
+		// wait out a budget, and a later render asks again.
+		ttl = min(ttl, slowTTL)
 	}
 	e.settle(entry, d, ttl)
 	return d

@@ -561,3 +561,24 @@ func TestPatchRun(t *testing.T) {
 		t.Errorf("email: %v\n%s", err, mail.Text)
 	}
 }
+
+// TestSlowAnswerIsKeptBriefly: an answer that missed its budget is shared by the batch's other
+// destinations, and asked again a few seconds later (a later render adds the detail).
+func TestSlowAnswerIsKeptBriefly(t *testing.T) {
+	h := newHarness(t)
+	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Delay: time.Hour, Times: 1})
+	cfg := mustEnrich(t, "{timeout: 100ms}")
+	n := invocation(failedID, payload.StatusFailed)
+	for range 2 {
+		if d := h.e.Enrich(t.Context(), n, cfg); d.Unavailable == nil || d.Unavailable.Code != failure.Budget {
+			t.Fatalf("detail = %+v", d)
+		}
+	}
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 1 {
+		t.Errorf("%d calls for two destinations, want 1", got)
+	}
+	h.clock.Add(10 * time.Second)
+	if d := h.e.Enrich(t.Context(), n, cfg); d.Unavailable != nil || len(d.Invocations) != 1 {
+		t.Errorf("a later render: %+v", d)
+	}
+}
