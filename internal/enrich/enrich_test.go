@@ -544,6 +544,38 @@ func TestPatchRun(t *testing.T) {
 		t.Errorf("%d SSM calls for a 50-instance patch run, want 4", calls)
 	}
 
+	// The thread: the parent leads with the reason; a reply for 41 of them pages and names each
+	// one's step and last stderr line; a reply for the 3 says "patched, reported failure" and
+	// pages nobody.
+	var failed, patched []string
+	for i := range 44 {
+		if i < 41 {
+			failed = append(failed, id(i))
+		} else {
+			patched = append(patched, id(i))
+		}
+	}
+	v := render.CommandView{CommandID: cmd, Document: "AWS-RunPatchBaseline", Region: ssmtest.Region, Status: payload.StatusFailed,
+		Targets: 50, Counts: map[payload.Status]int{payload.StatusFailed: 44, payload.StatusSuccess: 6}, Failed: append(failed, patched...), FailedTotal: 44}
+	parent := strings.Join(slackTexts(t, render.ParentWithDetail(render.Parent(v), v, d)), "\n")
+	if !strings.Contains(parent, "*Most common:* 41 of 50: exit 100 in PatchLinux — E: Unable to locate package") {
+		t.Errorf("parent:\n%s", parent)
+	}
+	if m := render.ReplyMention("<!here>", failed, d); m != "<!here>" {
+		t.Errorf("a reply for real failures pages with %q", m)
+	}
+	if m := render.ReplyMention("<!here>", patched, d); m != "" {
+		t.Errorf("a reply for the 3 patched instances pages with %q", m)
+	}
+	reply := strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, patched, ""), v, patched, d)), "\n")
+	if strings.Count(reply, render.PatchedReportedFailure) != 3 {
+		t.Errorf("reply for the 3:\n%s", reply)
+	}
+	reply = strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, failed[:2], "<!here>"), v, failed[:2], d)), "\n")
+	if strings.Count(reply, "exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS) — E: Unable to locate package") != 2 {
+		t.Errorf("reply for 2 failures:\n%s", reply)
+	}
+
 	// One of the 3, as an invocation notification.
 	one := invocation(id(42), payload.StatusFailed)
 	one.CommandID, one.DocumentName = cmd, "AWS-RunPatchBaseline"
