@@ -290,12 +290,12 @@ func (e *Enricher) command(ctx context.Context, n *payload.Notification, cfg *ru
 	var (
 		wg              sync.WaitGroup
 		counts          *failure.Counts
-		countsErr       error
 		failed          []ssmtypes.CommandInvocation
 		failedErr       error
 		failedCompleted bool
 	)
-	wg.Go(func() { counts, countsErr = e.counts(ctx, n.CommandID) })
+	// The counts are a nicety: the failures carry the message, so a failed count is left out.
+	wg.Go(func() { counts, _ = e.counts(ctx, n.CommandID) })
 	wg.Go(func() {
 		failed, failedErr = attempt(ctx, func() ([]ssmtypes.CommandInvocation, error) {
 			f, complete, err := e.failures(ctx, n.CommandID, filtersFor(n.Status))
@@ -308,7 +308,6 @@ func (e *Enricher) command(ctx context.Context, n *payload.Notification, cfg *ru
 		})
 	})
 	wg.Wait()
-	_ = countsErr // the counts are a nicety: the failures carry the message
 
 	d := &failure.Detail{Command: counts, Patch: patchDocuments[n.DocumentName]}
 	if failedErr != nil {
