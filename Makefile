@@ -27,6 +27,9 @@ deps: node_modules/.package-lock.json ## install pinned Go modules and Node tool
 
 .PHONY: test
 test: deps ## install what tests need, then run every test (CI=true: nothing skipped)
+	@# infra/cdk's tests run cfn-lint on every synthesized template; it comes with the machine image.
+	@if [ "$${CI:-}" = true ] && ! command -v cfn-lint >/dev/null; then \
+	  echo "cfn-lint is required under CI=true: pip install cfn-lint==1.51.0" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 45m ./...
 

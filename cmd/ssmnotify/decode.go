@@ -30,7 +30,8 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify decode: %v\n", err)
 		return 1
 	}
-	ns, errs := payload.Decode(raw)
+	recs := payload.Decode(raw)
+	ns, errs := recs.Notifications(), recs.Errors()
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

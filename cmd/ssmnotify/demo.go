@@ -151,7 +151,7 @@ func sampleFiles(dir string) ([]string, error) {
 }
 
 func summarize(counts map[router.Outcome]int) string {
-	order := []router.Outcome{router.Delivered, router.Duplicate, router.Stale, router.Filtered, router.Silenced, router.Muted, router.NoRoute, router.BadInput, router.Permanent, router.Retryable, router.InProgress}
+	order := []router.Outcome{router.Delivered, router.Duplicate, router.Stale, router.Filtered, router.Silenced, router.Muted, router.NoRoute, router.BadInput, router.Permanent, router.Retryable, router.Infrastructure, router.InProgress}
 	var parts []string
 	for _, o := range order {
 		if counts[o] > 0 {

@@ -41,7 +41,7 @@ func demoSSM(dir string, files []string) (func(), error) {
 		if err != nil {
 			continue // the demo itself reports unreadable samples
 		}
-		ns, _ := payload.Decode(raw)
+		ns := payload.Decode(raw).Notifications()
 		for i := range ns {
 			n := &ns[i]
 			if !n.Status.Failure() {

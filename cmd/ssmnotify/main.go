@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,15 +59,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'ssmnotify COMMAND -h' for a command's flags.")
-}
-
-// errNotYet is returned by commands whose issue has not landed.
-var errNotYet = errors.New("not implemented yet")
-
-// notYet reports a command that is not implemented yet.
-func notYet(name string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "ssmnotify %s: %v\n", name, errNotYet)
-	return 2
 }
 
 // readInput reads a file argument, or standard input for "-".

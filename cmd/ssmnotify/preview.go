@@ -63,7 +63,8 @@ func runPreview(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	p := &deliver.Preview{Writer: w, Enricher: setup.CLIEnricher(context.Background(), os.Getenv, set)}
-	ns, bad := payload.Decode(raw)
+	recs := payload.Decode(raw)
+	ns, bad := recs.Notifications(), recs.Errors()
 	for i := range ns {
 		n := &ns[i]
 		dec := set.Decide(n, now)

@@ -5,7 +5,7 @@
 //
 // Inputs come from the CDK context (`-c key=value`); the README's Deploy section lists them. The routing
 // config is validated with the functions' own rules package, and the stack is checked with
-// cdk-nag's AwsSolutions pack on every synth.
+// cdk-nag's AwsSolutions and Serverless packs on every synth.
 package main
 
 import (
@@ -37,9 +37,16 @@ func run() error {
 	if _, err := NewStack(app, props.Settings.StackName, props); err != nil {
 		return err
 	}
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	addNagPacks(app, &cdknag.NagPackProps{Verbose: jsii.Bool(true)})
 	app.Synth(nil)
 	return nil
+}
+
+// addNagPacks checks every synth with cdk-nag's AwsSolutions and Serverless packs; an
+// unsuppressed finding fails the synth.
+func addNagPacks(app awscdk.App, props *cdknag.NagPackProps) {
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(props), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(props), nil)
 }
 
 // propsFromApp reads the settings from app's context, validates the routing config and
@@ -87,19 +94,14 @@ func propsFromApp(app awscdk.App, buildDir string) (*StackProps, error) {
 	}, nil
 }
 
-// envFromCLI pins the stack to the account and region the CLI resolved from the caller's
-// credentials, when it did; offline (no credentials) the stack stays environment-agnostic.
+// envFromCLI pins the stack to the account the CLI resolved from the caller's credentials, when
+// it did, so that ARNs given in context are checked against it. The region is left to
+// deployment time (${AWS::Region}): offline, the CLI reports us-east-1 whatever the target
+// region, and a template must deploy correctly wherever it is deployed.
 func envFromCLI() *awscdk.Environment {
-	account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION")
-	if account == "" && region == "" {
+	account := os.Getenv("CDK_DEFAULT_ACCOUNT")
+	if account == "" {
 		return nil
 	}
-	env := &awscdk.Environment{}
-	if account != "" {
-		env.Account = jsii.String(account)
-	}
-	if region != "" {
-		env.Region = jsii.String(region)
-	}
-	return env
+	return &awscdk.Environment{Account: jsii.String(account)}
 }

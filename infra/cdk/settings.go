@@ -97,6 +97,17 @@ type Settings struct {
 	// CommandDetails grants the router ssm:GetCommandInvocation so alerts can carry the detailed
 	// status, exit code and output tail.
 	CommandDetails bool
+
+	// Deployment limits and monitoring (settings_deploy.go).
+	//
+	// RouterReservedConcurrency is the router's reserved concurrency; 0 reserves none.
+	RouterReservedConcurrency int
+	// TrailLogGroup is the CloudWatch Logs group a CloudTrail trail delivers to; when set, the
+	// stack creates metric filters and alarms for a notification role SSM could not assume and
+	// for failed publishes to the topic.
+	TrailLogGroup string
+	// OutputBuckets are S3 buckets a created maintenance window role may write command output to.
+	OutputBuckets []string
 }
 
 var (
@@ -143,6 +154,7 @@ func ParseSettings(get func(key string) any, keys []string) (Settings, error) {
 		LogRetentionDays:         p.integer(ctxLogRetentionDays, 30),
 		CommandDetails:           p.boolean(ctxCommandDetails, false),
 	}
+	p.parseDeploySettings(&s)
 	if !stackNameRE.MatchString(s.StackName) {
 		p.fail(ctxStackName, "%q is not a CloudFormation stack name (a letter, then letters, digits and hyphens, at most 128)", s.StackName)
 	}

@@ -28,6 +28,8 @@ func TestParseSettingsDefaults(t *testing.T) {
 		ConfigPath:       DefaultConfigPath,
 		LogLevel:         "info",
 		LogRetentionDays: 30,
+
+		RouterReservedConcurrency: DefaultRouterConcurrency,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -69,6 +71,8 @@ func TestParseSettingsValues(t *testing.T) {
 		LogLevel:                 "debug",
 		LogRetentionDays:         90,
 		CommandDetails:           true,
+
+		RouterReservedConcurrency: DefaultRouterConcurrency,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)

@@ -62,10 +62,12 @@ const (
 	idTopicKey         = "TopicKey"
 	idNotificationRole = "NotificationRole"
 	idPassRolePolicy   = "PassNotificationRolePolicy"
-	idMaintenanceRole  = "MaintenanceWindowRole"
-	idDeadLetterQueue  = "DeadLetterQueue"
-	idBufferQueue      = "BufferQueue"
-	idRenderQueue      = "RenderQueue"
+	// idPassWindowRolePolicy lets operators register maintenance window tasks with the role.
+	idPassWindowRolePolicy = "PassMaintenanceWindowRolePolicy"
+	idMaintenanceRole      = "MaintenanceWindowRole"
+	idDeadLetterQueue      = "DeadLetterQueue"
+	idBufferQueue          = "BufferQueue"
+	idRenderQueue          = "RenderQueue"
 	// idBufferDLQ must not end in "DeadLetterQueue": cdk-nag's SQS3 rule matches logical IDs by
 	// suffix, and would take the buffer's redrive policy for a use of DeadLetterQueue.
 	idBufferDLQ          = "BufferDLQ"
@@ -105,6 +107,8 @@ type Stack struct {
 	TopicKey         awskms.Key // nil when the topic is not encrypted
 	NotificationRole awsiam.Role
 	PassRolePolicy   awsiam.ManagedPolicy
+	// PassMaintenanceWindowRolePolicy lets the operators pass the maintenance window role.
+	PassMaintenanceWindowRolePolicy awsiam.ManagedPolicy
 	// MaintenanceWindowRoleARN is the created role's ARN or the one given in context.
 	MaintenanceWindowRoleARN *string
 	MaintenanceWindowRole    awsiam.Role // nil when an existing role was given
@@ -120,6 +124,8 @@ type Stack struct {
 	settings Settings
 	cfg      AppConfig
 	secret   slackSecret
+	// operators attach a policy to each of settings.OperatorPrincipals, imported once.
+	operators []func(awsiam.ManagedPolicy)
 }
 
 // slackSecret is the imported Slack secret: the value of the functions' env var and the
@@ -156,6 +162,11 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		}
 	}
 
+	// Every resource that CloudFormation can tag carries the project and its stack, for cost
+	// reports and for finding what a stack owns.
+	awscdk.Tags_Of(st.Stack).Add(jsii.String("Project"), jsii.String("ssmnotify"), nil)
+	awscdk.Tags_Of(st.Stack).Add(jsii.String("Stack"), jsii.String(id), nil)
+
 	st.defineTopic()
 	st.defineNotificationRole()
 	st.definePassRole()
@@ -167,6 +178,16 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	st.defineAlarms()
 	st.defineOutputs()
 	return st, nil
+}
+
+// localARN is an ARN in the partition, region and account the template is deployed to
+// (${AWS::Partition}, ${AWS::Region}, ${AWS::AccountId}), never those the synth assumed: the same
+// template deploys correctly wherever it is deployed.
+func localARN(service, resource, name string, format awscdk.ArnFormat) *string {
+	return awscdk.Arn_Format(&awscdk.ArnComponents{
+		Partition: awscdk.Aws_PARTITION(), Region: awscdk.Aws_REGION(), Account: awscdk.Aws_ACCOUNT_ID(),
+		Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name), ArnFormat: format,
+	}, nil)
 }
 
 // fixID gives a construct's CloudFormation resource a stable logical ID.
@@ -198,20 +219,44 @@ func allow(actions []string, resources []*string, conditions map[string]any) aws
 	return statement(awsiam.Effect_ALLOW, actions, resources, conditions)
 }
 
-// sourceAccount is the trust-policy condition against the confused deputy: the service may
-// assume the role only on behalf of this account.
-func (st *Stack) sourceAccount() map[string]any {
-	return map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Stack.Account()}}
+// sourceAccount is the condition of a service's trust against the confused deputy: the service
+// may assume the role only on behalf of the account the stack is deployed in. It is written with
+// ${AWS::AccountId}, so a template deploys to whichever account it is deployed in.
+func sourceAccount(operator string) map[string]any {
+	return map[string]any{operator: map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}}
 }
 
-func (st *Stack) servicePrincipal(service string) awsiam.ServicePrincipal {
-	cond := st.sourceAccount()
-	return awsiam.NewServicePrincipal(jsii.String(service), &awsiam.ServicePrincipalOpts{Conditions: &cond})
+// trustScheduler trusts EventBridge Scheduler, which documents that it sends aws:SourceAccount
+// when it assumes an execution role: StringEquals.
+// https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html
+func trustScheduler() awsiam.ServicePrincipal {
+	cond := sourceAccount("StringEquals")
+	return awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: &cond})
 }
+
+// trustSSM trusts Systems Manager for the notification role and the maintenance window role. No
+// AWS document says Systems Manager sends aws:SourceAccount (or aws:SourceArn) when it assumes
+// these two roles — AWS's own examples for them have no condition — and a StringEquals on an
+// absent key would deny every AssumeRole: commands would succeed and nothing would ever be
+// published. StringEqualsIfExists refuses a request made on behalf of another account when the
+// key is present and cannot lock Systems Manager out when it is not. What stops the confused
+// deputy is iam:PassRole: Systems Manager assumes these roles only for a caller in this account
+// who was allowed to pass them (to ssm.amazonaws.com only), and a role cannot be passed from
+// another account.
+func trustSSM() awsiam.ServicePrincipal {
+	cond := sourceAccount("StringEqualsIfExists")
+	return awsiam.NewServicePrincipal(jsii.String(ssmService), &awsiam.ServicePrincipalOpts{Conditions: &cond})
+}
+
+// awsManagedSNSKey is the AWS managed key of SNS. Its key policy lets every principal of the
+// account use it through SNS, so the notification role needs no KMS grant; but its policy cannot
+// be changed, so services that publish as themselves (CloudWatch alarms, EventBridge) cannot
+// publish to a topic encrypted with it.
+const awsManagedSNSKey = "alias/aws/sns"
 
 // Task 1 (and the topic policy the seeds leave open): a standard topic — SSM cannot publish to
-// FIFO topics — encrypted with a rotated customer managed key, TLS only, publishable by the
-// notification role alone.
+// FIFO topics — encrypted with a rotated customer managed key (encryptTopic=false: with the AWS
+// managed key, never unencrypted), TLS only, publishable by the notification role alone.
 func (st *Stack) defineTopic() {
 	props := &awssns.TopicProps{
 		DisplayName: jsii.String("ssmnotify Run Command notifications"),
@@ -230,6 +275,9 @@ func (st *Stack) defineTopic() {
 	}
 	st.Topic = awssns.NewTopic(st.Stack, jsii.String(idTopic), props)
 	fixID(st.Topic, idTopic)
+	if st.TopicKey == nil {
+		st.Topic.Node().DefaultChild().(awssns.CfnTopic).SetKmsMasterKeyId(jsii.String(awsManagedSNSKey))
+	}
 }
 
 // Tasks 2 and 3: the role Systems Manager assumes to publish, trusted by ssm.amazonaws.com for
@@ -237,7 +285,7 @@ func (st *Stack) defineTopic() {
 func (st *Stack) defineNotificationRole() {
 	st.NotificationRole = awsiam.NewRole(st.Stack, jsii.String(idNotificationRole), &awsiam.RoleProps{
 		Description: jsii.String("Assumed by Systems Manager Run Command to publish status notifications to the ssmnotify topic (send-command --service-role-arn)"),
-		AssumedBy:   st.servicePrincipal(ssmService),
+		AssumedBy:   trustSSM(),
 	})
 	fixID(st.NotificationRole, idNotificationRole)
 	st.NotificationRole.AddToPrincipalPolicy(allow([]string{"sns:Publish"}, []*string{st.Topic.TopicArn()}, nil))
@@ -248,7 +296,7 @@ func (st *Stack) defineNotificationRole() {
 		st.NotificationRole.AddToPrincipalPolicy(allow(
 			[]string{"kms:Decrypt", "kms:GenerateDataKey"},
 			[]*string{st.TopicKey.KeyArn()},
-			map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("sns.%s.amazonaws.com", *st.Stack.Region())}},
+			map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("sns.%s.amazonaws.com", *awscdk.Aws_REGION())}},
 		))
 	}
 
@@ -284,23 +332,40 @@ func (st *Stack) definePassRole() {
 		Statements:  &[]awsiam.PolicyStatement{st.passRoleStatement()},
 	})
 	fixID(st.PassRolePolicy, idPassRolePolicy)
-	for i, p := range st.settings.OperatorPrincipals {
-		id := jsii.String(fmt.Sprintf("Operator%d", i))
-		name := jsii.String(p.Name)
-		switch p.Kind {
-		case PrincipalUser:
-			st.PassRolePolicy.AttachToUser(awsiam.User_FromUserName(st.Stack, id, name))
-		case PrincipalGroup:
-			st.PassRolePolicy.AttachToGroup(awsiam.Group_FromGroupName(st.Stack, id, name))
-		case PrincipalRole:
-			st.PassRolePolicy.AttachToRole(awsiam.Role_FromRoleName(st.Stack, id, name, &awsiam.FromRoleNameOptions{Mutable: jsii.Bool(true)}))
+	st.attachToOperators(st.PassRolePolicy)
+}
+
+// attachToOperators attaches policy to the users, groups and roles named in context. The
+// identities are imported once and kept, so that a second policy attaches to the same ones.
+func (st *Stack) attachToOperators(policy awsiam.ManagedPolicy) {
+	if st.operators == nil {
+		for i, p := range st.settings.OperatorPrincipals {
+			id := jsii.String(fmt.Sprintf("Operator%d", i))
+			name := jsii.String(p.Name)
+			switch p.Kind {
+			case PrincipalUser:
+				u := awsiam.User_FromUserName(st.Stack, id, name)
+				st.operators = append(st.operators, func(p awsiam.ManagedPolicy) { p.AttachToUser(u) })
+			case PrincipalGroup:
+				g := awsiam.Group_FromGroupName(st.Stack, id, name)
+				st.operators = append(st.operators, func(p awsiam.ManagedPolicy) { p.AttachToGroup(g) })
+			case PrincipalRole:
+				r := awsiam.Role_FromRoleName(st.Stack, id, name, &awsiam.FromRoleNameOptions{Mutable: jsii.Bool(true)})
+				st.operators = append(st.operators, func(p awsiam.ManagedPolicy) { p.AttachToRole(r) })
+			}
 		}
+	}
+	for _, attach := range st.operators {
+		attach(policy)
 	}
 }
 
 // Task 5: the maintenance window service role must be able to pass the notification role. An
 // existing role gets the PassRole policy; otherwise a role for Run Command tasks is created.
+// Either way, registering a task with that role is itself an iam:PassRole of it, which the
+// operators get from PassMaintenanceWindowRolePolicy.
 func (st *Stack) defineMaintenanceWindowRole() {
+	defer st.definePassMaintenanceWindowRole()
 	if arn := st.settings.MaintenanceWindowRoleARN; arn != "" {
 		existing := awsiam.Role_FromRoleArn(st.Stack, jsii.String("ExistingMaintenanceWindowRole"), jsii.String(arn), &awsiam.FromRoleArnOptions{Mutable: jsii.Bool(true)})
 		st.PassRolePolicy.AttachToRole(existing)
@@ -309,7 +374,7 @@ func (st *Stack) defineMaintenanceWindowRole() {
 	}
 	role := awsiam.NewRole(st.Stack, jsii.String(idMaintenanceRole), &awsiam.RoleProps{
 		Description: jsii.String("Maintenance window service role for Run Command tasks that send ssmnotify notifications"),
-		AssumedBy:   st.servicePrincipal(ssmService),
+		AssumedBy:   trustSSM(),
 	})
 	fixID(role, idMaintenanceRole)
 	st.PassRolePolicy.AttachToRole(role)
@@ -317,6 +382,10 @@ func (st *Stack) defineMaintenanceWindowRole() {
 	arn := func(format string) *string {
 		return jsii.String(fmt.Sprintf(format, *partition, *region, *account))
 	}
+	// What AWS's AmazonSSMMaintenanceWindowRole grants for Run Command tasks, scoped to this
+	// account where the action allows it, and without its Lambda, Step Functions, Automation
+	// and iam:PassRole-on-"*" parts (PassNotificationRolePolicy passes the one role needed).
+	//
 	// The documents and targets of a window's tasks are chosen when the task is registered,
 	// after this stack exists, so SendCommand is scoped to this account's instances and to
 	// documents (AWS-owned ones have an empty account field) rather than to names.
@@ -326,19 +395,57 @@ func (st *Stack) defineMaintenanceWindowRole() {
 		arn("arn:%[1]s:ec2:%[2]s:%[3]s:instance/*"),
 		arn("arn:%[1]s:ssm:%[2]s:%[3]s:managed-instance/*"),
 	}, nil))
-	// ssm:ListCommands supports no resource-level permissions (Service Authorization Reference,
-	// Systems Manager): "*" is the only resource AWS accepts.
-	role.AddToPrincipalPolicy(allow([]string{"ssm:ListCommands"}, []*string{jsii.String("*")}, nil))
-	suppress(role, "AwsSolutions-IAM5",
-		"SendCommand is limited to documents and to instances of this account and region: the tasks' documents and targets are registered after deployment. ssm:ListCommands has no resource-level permissions, so AWS accepts only Resource \"*\".",
+	// Parameters of a task that name a parameter ({{ssm:name}}) are read with the window's role.
+	role.AddToPrincipalPolicy(allow([]string{"ssm:GetParameters"}, []*string{arn("arn:%[1]s:ssm:%[2]s:%[3]s:parameter/*")}, nil))
+	// Targets given as a resource group are resolved with the window's role.
+	role.AddToPrincipalPolicy(allow([]string{"resource-groups:ListGroupResources"}, []*string{arn("arn:%[1]s:resource-groups:%[2]s:%[3]s:group/*")}, nil))
+	// Following, listing and cancelling (at the window's cutoff) the commands it sent, listing
+	// resource groups and resolving tag targets: these actions support no resource-level
+	// permissions (Service Authorization Reference), so "*" is the only resource AWS accepts.
+	role.AddToPrincipalPolicy(allow([]string{
+		"ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand",
+		"resource-groups:ListGroups", "tag:GetResources",
+	}, []*string{jsii.String("*")}, nil))
+	suppressions := []string{
 		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>::document/*",
 		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:document/*",
 		"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*",
 		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*",
+		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/*",
+		"Resource::arn:<AWS::Partition>:resource-groups:<AWS::Region>:<AWS::AccountId>:group/*",
 		"Resource::*",
+	}
+	// Command output: the buckets named in context, and only their objects.
+	if len(st.settings.OutputBuckets) > 0 {
+		var buckets, objects []*string
+		for _, b := range st.settings.OutputBuckets {
+			buckets = append(buckets, jsii.String(fmt.Sprintf("arn:%s:s3:::%s", *partition, b)))
+			objects = append(objects, jsii.String(fmt.Sprintf("arn:%s:s3:::%s/*", *partition, b)))
+			suppressions = append(suppressions, "Resource::arn:<AWS::Partition>:s3:::"+b+"/*")
+		}
+		role.AddToPrincipalPolicy(allow([]string{"s3:GetBucketLocation"}, buckets, nil))
+		role.AddToPrincipalPolicy(allow([]string{"s3:PutObject"}, objects, nil))
+	}
+	suppress(role, "AwsSolutions-IAM5",
+		"SendCommand, GetParameters and ListGroupResources are limited to this account and region: the tasks' documents, parameters, targets and resource groups are registered after deployment. S3 writes are limited to the objects of the output buckets named in context. ListCommands, ListCommandInvocations, GetCommandInvocation, CancelCommand, resource-groups:ListGroups and tag:GetResources have no resource-level permissions, so AWS accepts only Resource \"*\".",
+		suppressions...,
 	)
 	st.MaintenanceWindowRole = role
 	st.MaintenanceWindowRoleARN = role.RoleArn()
+}
+
+// definePassMaintenanceWindowRole lets operators register maintenance window tasks with the
+// maintenance window role (RegisterTaskWithMaintenanceWindow --service-role-arn passes it), to
+// Systems Manager only. It is a policy of its own: the maintenance window role, which gets
+// PassNotificationRolePolicy, must not be able to pass itself.
+func (st *Stack) definePassMaintenanceWindowRole() {
+	st.PassMaintenanceWindowRolePolicy = awsiam.NewManagedPolicy(st.Stack, jsii.String(idPassWindowRolePolicy), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Pass the ssmnotify maintenance window role to Systems Manager (register-task-with-maintenance-window --service-role-arn)"),
+		Statements: &[]awsiam.PolicyStatement{allow([]string{"iam:PassRole"}, []*string{st.MaintenanceWindowRoleARN},
+			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": ssmService}})},
+	})
+	fixID(st.PassMaintenanceWindowRolePolicy, idPassWindowRolePolicy)
+	st.attachToOperators(st.PassMaintenanceWindowRolePolicy)
 }
 
 func (st *Stack) newQueue(id string, props *awssqs.QueueProps) awssqs.Queue {
@@ -382,6 +489,11 @@ func (st *Stack) defineQueuesAndTable() {
 		// (With the render queue, cdk-nag sees this queue serve as a DLQ and does not flag it.)
 		suppress(st.DeadLetterQueue, "AwsSolutions-SQS3", "This queue is itself the dead-letter queue (Lambda on-failure destination, SNS subscription and EventBridge target DLQ); a DLQ of a DLQ would hide failures further from the operator.")
 	}
+	dlqReason := "This queue is itself a dead-letter queue, drained by `ssmnotify redrive` and watched by an alarm; a redrive policy on it would move failures further from the operator."
+	suppress(st.DeadLetterQueue, "Serverless-SQSRedrivePolicy", dlqReason)
+	if st.BufferDeadLetterQueue != nil {
+		suppress(st.BufferDeadLetterQueue, "Serverless-SQSRedrivePolicy", dlqReason)
+	}
 
 	st.Table = awsdynamodb.NewTable(st.Stack, jsii.String(idTable), &awsdynamodb.TableProps{
 		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(state.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
@@ -418,10 +530,7 @@ func (st *Stack) importSlackSecret() {
 		st.secret = slackSecret{envValue: jsii.String(name), policyARN: jsii.String(name + "-??????")}
 	default:
 		secretARN := func(n string) *string {
-			return st.Stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("secretsmanager"), Resource: jsii.String("secret"),
-				ResourceName: jsii.String(n), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-			})
+			return localARN("secretsmanager", "secret", n, awscdk.ArnFormat_COLON_RESOURCE_NAME)
 		}
 		st.secret = slackSecret{envValue: secretARN(name), policyARN: secretARN(name + "-??????")}
 	}
@@ -458,6 +567,8 @@ func (st *Stack) function(id, roleID, asset, description string, memoryMB, timeo
 		Environment:  &env,
 	})
 	fixID(fn, id)
+	suppress(fn, "Serverless-LambdaDLQ", "Asynchronous failures go to the dead-letter queue through the function's on-failure destination (AWS::Lambda::EventInvokeConfig), which keeps the error with the event; a DeadLetterConfig as well would put every failure there twice.")
+	suppress(fn, "Serverless-LambdaTracing", "The functions do not use the X-Ray SDK, so active tracing would record only Lambda's own segments, whose durations the REPORT log line and Lambda's metrics already give, for an xray:Put* grant on Resource \"*\". Each decision is one JSON log line with the command and instance IDs.")
 	return fn, role
 }
 
@@ -471,10 +582,7 @@ func (st *Stack) grantDelivery(fn awslambda.Function, role awsiam.Role, slack bo
 	if len(sesIdentities) > 0 {
 		res := make([]*string, len(sesIdentities))
 		for i, id := range sesIdentities {
-			res[i] = st.Stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(id),
-				ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-			})
+			res[i] = localARN("ses", "identity", id, awscdk.ArnFormat_SLASH_RESOURCE_NAME)
 		}
 		role.AddToPrincipalPolicy(allow([]string{"ses:SendEmail"}, res, nil))
 	}
@@ -491,6 +599,11 @@ func (st *Stack) defineRouter(asset string) {
 		"router: routes Run Command status notifications to Slack and email", routerMemoryMB, routerTimeoutSeconds, env)
 	role := st.RouterRole
 	st.grantDelivery(st.Router, role, st.cfg.RouterSlack, st.cfg.RouterSES)
+	if n := st.settings.RouterReservedConcurrency; n > 0 {
+		// A command on 1,000 instances must not take the account's Lambda concurrency from
+		// everything else; past the reservation SNS and EventBridge retry, SQS waits.
+		st.Router.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(n))
+	}
 
 	// The router's own state: the ordering guard, claims, roll-ups (Query on the command's
 	// partition) and message references. No Scan, no index reads, no table management.
@@ -530,6 +643,7 @@ func (st *Stack) defineRouter(asset string) {
 			BatchSize:               jsii.Number(10),
 			MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(5)),
 			ReportBatchItemFailures: jsii.Bool(true),
+			MaxConcurrency:          jsii.Number(st.pollerConcurrency(bufferConcurrencyShare)),
 		}))
 	} else {
 		st.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(st.Router, &awssnssubscriptions.LambdaSubscriptionProps{
@@ -541,7 +655,12 @@ func (st *Stack) defineRouter(asset string) {
 		st.Router.AddEventSource(awslambdaeventsources.NewSqsEventSource(st.RenderQueue, &awslambdaeventsources.SqsEventSourceProps{
 			BatchSize:               jsii.Number(10),
 			ReportBatchItemFailures: jsii.Bool(true),
+			MaxConcurrency:          jsii.Number(st.pollerConcurrency(renderConcurrencyShare)),
 		}))
+	}
+
+	if st.BufferQueue != nil || st.RenderQueue != nil {
+		suppress(st.Router, "Serverless-LambdaEventSourceMappingDestination", "Lambda supports on-failure destinations for stream and Kafka event sources, not SQS: a record that keeps failing goes to its queue's dead-letter queue through the queue's redrive policy (maxReceiveCount 5).")
 	}
 
 	if st.settings.EventBridge {
@@ -561,6 +680,29 @@ func (st *Stack) defineRouter(asset string) {
 	}
 }
 
+// Shares of the router's reserved concurrency for its SQS event sources, in quarters: the buffer
+// may use half, the render queue a quarter, and the last quarter is left to direct SNS and
+// EventBridge invocations. Capping an event source below the reservation keeps Lambda from
+// throttling its own poller, which would push messages towards the dead-letter queue.
+// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+const (
+	bufferConcurrencyShare = 2
+	renderConcurrencyShare = 1
+	// unreservedPollerBase stands in for the reservation when there is none.
+	unreservedPollerBase = DefaultRouterConcurrency
+	// minPollerConcurrency is the smallest maximum concurrency Lambda accepts for SQS.
+	minPollerConcurrency = 2
+)
+
+// pollerConcurrency is the maximum concurrency of an SQS event source with the given share.
+func (st *Stack) pollerConcurrency(quarters int) int {
+	base := st.settings.RouterReservedConcurrency
+	if base == 0 {
+		base = unreservedPollerBase
+	}
+	return max(minPollerConcurrency, base*quarters/4)
+}
+
 func (st *Stack) defineDigest(asset string) {
 	st.Digest, st.DigestRole = st.function(idDigest, idDigestRole, asset,
 		"digest: scheduled summary of Run Command failures", digestMemoryMB, digestTimeoutSeconds, map[string]*string{})
@@ -578,11 +720,18 @@ func (st *Stack) defineDigest(asset string) {
 		[]*string{st.Table.TableArn()},
 		map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []string{digestClaims}}}))
 
+	// A digest run that fails after Lambda's retries is kept in the dead-letter queue (with its
+	// scheduled event, which names the window) rather than dropped; the DeadLetterQueueNotEmpty
+	// alarm then says so.
+	role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, []*string{st.DeadLetterQueue.QueueArn()}, nil))
 	async := awslambda.NewCfnEventInvokeConfig(st.Stack, jsii.String("DigestAsyncConfig"), &awslambda.CfnEventInvokeConfigProps{
 		FunctionName:             st.Digest.FunctionName(),
 		Qualifier:                jsii.String("$LATEST"),
 		MaximumRetryAttempts:     jsii.Number(asyncRetries),
 		MaximumEventAgeInSeconds: jsii.Number(asyncMaxEventAgeSeconds),
+		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: st.DeadLetterQueue.QueueArn()},
+		},
 	})
 	async.Node().AddDependency(role)
 
@@ -592,10 +741,13 @@ func (st *Stack) defineDigest(asset string) {
 	}
 	schedRole := awsiam.NewRole(st.Stack, jsii.String(idSchedulerRole), &awsiam.RoleProps{
 		Description: jsii.String("Assumed by EventBridge Scheduler to start the ssmnotify digest"),
-		AssumedBy:   st.servicePrincipal("scheduler.amazonaws.com"),
+		AssumedBy:   trustScheduler(),
 	})
 	fixID(schedRole, idSchedulerRole)
 	schedRole.AddToPrincipalPolicy(allow([]string{"lambda:InvokeFunction"}, []*string{st.Digest.FunctionArn()}, nil))
+	// Scheduler sends an invocation it could not make (after its retries) to the dead-letter
+	// queue with the execution role.
+	schedRole.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, []*string{st.DeadLetterQueue.QueueArn()}, nil))
 	// The digest computes its window from the scheduled time, not from when it starts, so the
 	// input carries Scheduler's scheduled-time in the shape of an EventBridge scheduled event.
 	inputStr := awscdk.Fn_Sub(jsii.String(digestInput()), nil)
@@ -617,6 +769,7 @@ func (st *Stack) defineDigest(asset string) {
 				MaximumRetryAttempts:     jsii.Number(asyncRetries),
 				MaximumEventAgeInSeconds: jsii.Number(asyncMaxEventAgeSeconds),
 			},
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: st.DeadLetterQueue.QueueArn()},
 		},
 	})
 	sched.OverrideLogicalId(jsii.String(idDigestSchedule))
@@ -662,7 +815,7 @@ func (st *Stack) defineAlarms() {
 				Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 				// In a key policy "*" means this key.
 				Resources:  jsii.Strings("*"),
-				Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Stack.Account()}},
+				Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
 			}), nil)
 		}
 		topic := awssns.NewTopic(st.Stack, jsii.String(idAlarmTopic), props)
@@ -672,9 +825,10 @@ func (st *Stack) defineAlarms() {
 			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 			Actions:    jsii.Strings("sns:Publish"),
 			Resources:  &[]*string{topic.TopicArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Stack.Account()}},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
 		}))
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(st.settings.AlarmEmail), nil))
+		suppress(topic, "Serverless-SNSRedrivePolicy", "The alarm email subscription: an alarm email SNS cannot deliver has nowhere more useful to go (`ssmnotify redrive` replays notifications, not alarms); the alarm's state stays in CloudWatch.")
 		st.AlarmTopic = topic
 	case st.settings.AlarmTopicARN != "":
 		st.AlarmTopic = awssns.Topic_FromTopicArn(st.Stack, jsii.String("ExistingAlarmTopic"), jsii.String(st.settings.AlarmTopicARN))
@@ -693,6 +847,98 @@ func (st *Stack) defineAlarms() {
 	st.alarm("RouterThrottles", "ssmnotify: the router was throttled; notifications are delayed", st.Router.MetricThrottles(sum))
 	st.alarm("TopicDeliveryFailures", "ssmnotify: SNS failed to deliver Run Command notifications to the router", st.Topic.MetricNumberOfNotificationsFailed(sum))
 	st.alarm("DigestErrors", "ssmnotify: the digest failed", st.Digest.MetricErrors(sum))
+	st.defineSilentFailureAlarms()
+}
+
+// Maintenance window task failures. A task can fail before any command exists (its role cannot
+// be assumed, a target or parameter cannot be resolved, iam:PassRole of the notification role is
+// refused): then no Run Command notification is ever published.
+const (
+	idWindowTaskFailedRule = "MaintenanceWindowTaskFailedRule"
+	idWindowTaskFailedLogs = "MaintenanceWindowTaskFailedLogs"
+	windowTaskDetailType   = "Maintenance Window Task Execution State-change Notification"
+	// metricNamespace holds the metrics of the CloudTrail metric filters.
+	metricNamespace = "ssmnotify"
+)
+
+// defineSilentFailureAlarms alarms on the failures that produce no notification at all: a
+// maintenance window task that failed before sending a command, and — when a CloudTrail trail's
+// log group is named in context — a notification role Systems Manager could not assume and a
+// publish to the topic that failed.
+func (st *Stack) defineSilentFailureAlarms() {
+	// The rule's events are kept in a log group of their own (the task and execution IDs the
+	// on-call needs), and the alarm counts the rule's matches. EventBridge writes to CloudWatch
+	// Logs under a resource policy; it is written here (L1) rather than by the CDK's log group
+	// target, which would add a custom-resource Lambda function to the stack.
+	logs := awslogs.NewLogGroup(st.Stack, jsii.String(idWindowTaskFailedLogs), &awslogs.LogGroupProps{
+		// EventBridge log targets must be under /aws/events/.
+		LogGroupName:  awscdk.Fn_Sub(jsii.String("/aws/events/${AWS::StackName}/maintenance-window-task-failed"), nil),
+		Retention:     retention(st.settings.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	fixID(logs, idWindowTaskFailedLogs)
+	policy := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("EventBridgeWritesMaintenanceWindowTaskFailures"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources:  &[]*string{logs.LogGroupArn()},
+		}),
+	}})
+	logsPolicy := awslogs.NewCfnResourcePolicy(st.Stack, jsii.String("MaintenanceWindowTaskFailedLogsPolicy"), &awslogs.CfnResourcePolicyProps{
+		PolicyName:     awscdk.Fn_Sub(jsii.String("${AWS::StackName}-maintenance-window-task-failed"), nil),
+		PolicyDocument: st.Stack.ToJsonString(policy, nil),
+	})
+	rule := awsevents.NewCfnRule(st.Stack, jsii.String(idWindowTaskFailedRule), &awsevents.CfnRuleProps{
+		Description: jsii.String("ssmnotify: a maintenance window task failed, possibly before any command (and so any notification) existed"),
+		EventPattern: map[string]any{
+			"source":      []string{"aws.ssm"},
+			"detail-type": []string{windowTaskDetailType},
+			"detail":      map[string]any{"status": []string{"FAILED"}},
+		},
+		State: jsii.String("ENABLED"),
+		Targets: []any{&awsevents.CfnRule_TargetProperty{
+			Id:  jsii.String("FailureLog"),
+			Arn: logs.LogGroupArn(),
+		}},
+	})
+	rule.OverrideLogicalId(jsii.String(idWindowTaskFailedRule))
+	rule.Node().AddDependency(logsPolicy)
+	cdknag.NagSuppressions_AddResourceSuppressions(rule, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("Serverless-EventBusDLQ"),
+		Reason: jsii.String("The target is a CloudWatch Logs group in this account, kept for the details; the alarm counts the rule's matches (TriggeredRules), which do not depend on that delivery. A dead letter of it could not be replayed into the router."),
+	}}, nil)
+	st.alarm("MaintenanceWindowTaskFailed",
+		"ssmnotify: a maintenance window task FAILED, possibly before sending any command, so no notification was sent. The events are in the log group "+*logs.LogGroupName()+"; see docs/deploy-checklist.md",
+		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("TriggeredRules"),
+			DimensionsMap: &map[string]*string{"RuleName": rule.Ref()},
+			Period:        awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
+		}))
+
+	if st.settings.TrailLogGroup == "" {
+		return
+	}
+	trail := awslogs.LogGroup_FromLogGroupName(st.Stack, jsii.String("TrailLogGroup"), jsii.String(st.settings.TrailLogGroup))
+	filter := func(id, metric, description, pattern string) {
+		mf := awslogs.NewMetricFilter(st.Stack, jsii.String(id+"Filter"), &awslogs.MetricFilterProps{
+			LogGroup:        trail,
+			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(pattern)),
+			MetricNamespace: awscdk.Fn_Sub(jsii.String(metricNamespace+"/${AWS::StackName}"), nil),
+			MetricName:      jsii.String(metric),
+			MetricValue:     jsii.String("1"),
+		})
+		st.alarm(id, description, mf.Metric(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}))
+	}
+	// Systems Manager's AssumeRole of the notification role (a management event, in every trail).
+	filter("NotificationRoleAssumeFailed", "NotificationRoleAssumeFailed",
+		"ssmnotify: Systems Manager could not assume the notification role, so a command's notifications were not published (CloudTrail: sts AssumeRole with an errorCode)",
+		fmt.Sprintf(`{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && ($.errorCode = "*") && ($.requestParameters.roleArn = "%s") }`, *st.NotificationRole.RoleArn()))
+	// A Publish to the topic that failed (denied, or the topic's key unusable): an SNS data
+	// event, which the trail logs only if it records SNS data events.
+	filter("TopicPublishFailed", "TopicPublishFailed",
+		"ssmnotify: a publish to the notification topic failed, so a notification was lost before reaching ssmnotify (CloudTrail: sns Publish with an errorCode; needs SNS data events in the trail)",
+		fmt.Sprintf(`{ ($.eventSource = "sns.amazonaws.com") && ($.eventName = "Publish") && ($.errorCode = "*") && ($.requestParameters.topicArn = "%s") }`, *st.Topic.TopicArn()))
 }
 
 func (st *Stack) alarm(id, description string, metric awscloudwatch.IMetric) {
@@ -717,6 +963,7 @@ func (st *Stack) defineOutputs() {
 	out("NotificationRoleArn", "Role for send-command --service-role-arn", st.NotificationRole.RoleArn())
 	out("PassRolePolicyArn", "Managed policy to attach to anyone who sends commands with notifications", st.PassRolePolicy.ManagedPolicyArn())
 	out("MaintenanceWindowRoleArn", "Service role for maintenance window Run Command tasks that send notifications", st.MaintenanceWindowRoleARN)
+	out("PassMaintenanceWindowRolePolicyArn", "Managed policy to attach to anyone who registers maintenance window tasks with that role", st.PassMaintenanceWindowRolePolicy.ManagedPolicyArn())
 	out("DeadLetterQueueUrl", "Failed notifications wait here for `ssmnotify redrive`", st.DeadLetterQueue.QueueUrl())
 	if st.BufferQueue != nil {
 		out("BufferDeadLetterQueueUrl", "Buffered notifications that failed 5 times", st.BufferDeadLetterQueue.QueueUrl())
@@ -725,7 +972,7 @@ func (st *Stack) defineOutputs() {
 	out("RouterFunctionName", "The router Lambda function", st.Router.FunctionName())
 	out("SendCommandExample", "A first command with notifications: replace the tag target and run", jsii.String(fmt.Sprintf(
 		"aws ssm send-command --region %s --document-name AWS-RunShellScript --targets Key=tag:Name,Values=REPLACE_ME --parameters commands=uptime --service-role-arn %s --notification-config NotificationArn=%s,NotificationEvents=All,NotificationType=Invocation",
-		*st.Stack.Region(), *st.NotificationRole.RoleArn(), *st.Topic.TopicArn())))
+		*awscdk.Aws_REGION(), *st.NotificationRole.RoleArn(), *st.Topic.TopicArn())))
 }
 
 // retention maps days to the CDK's enum; ParseSettings has checked that days is one of them.

@@ -24,6 +24,18 @@ func arnOf(id string) any          { return map[string]any{"Fn::GetAtt": []any{i
 func join(parts ...any) any        { return map[string]any{"Fn::Join": []any{"", parts}} }
 func partitionARN(rest string) any { return join("arn:", ref("AWS::Partition"), rest) }
 
+// tplLocalARN is an ARN of service in the region and account the template is deployed to.
+func tplLocalARN(service, rest string) any {
+	return join("arn:", ref("AWS::Partition"), ":"+service+":", ref("AWS::Region"), ":", ref("AWS::AccountId"), rest)
+}
+
+// Trust conditions against the confused deputy: IfExists for Systems Manager, which documents
+// no aws:SourceAccount for these roles; StringEquals for EventBridge Scheduler, which does.
+var (
+	ssmTrust       = map[string]any{"StringEqualsIfExists": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")}}
+	schedulerTrust = map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")}}
+)
+
 // stmt is an identity-policy statement: Effect Allow, with Condition when cond is not nil.
 func stmt(actions, resources any, cond map[string]any) map[string]any {
 	s := map[string]any{"Effect": "Allow", "Action": actions, "Resource": resources}
@@ -134,13 +146,13 @@ func (s *synthesized) checkRole(t *testing.T, role string, want ...map[string]an
 	}
 }
 
-// trustedBy checks a role's trust policy: one service, with the confused-deputy condition
-// when sourceAccount is set.
-func (s *synthesized) checkTrust(t *testing.T, role, service string, sourceAccount bool) {
+// checkTrust checks a role's trust policy: one service, with the confused-deputy condition
+// cond when it is not nil.
+func (s *synthesized) checkTrust(t *testing.T, role, service string, cond map[string]any) {
 	t.Helper()
 	st := map[string]any{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": service}}
-	if sourceAccount {
-		st["Condition"] = map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": testAccount}}
+	if cond != nil {
+		st["Condition"] = cond
 	}
 	s.hasProps(t, "AWS::IAM::Role", map[string]any{
 		"AssumeRolePolicyDocument": map[string]any{"Statement": []any{st}},
@@ -292,10 +304,11 @@ func reportAssertion(t *testing.T) {
 func (s *synthesized) checkNag(t *testing.T) {
 	t.Helper()
 	a := assertions.Annotations_FromStack(s.stack.Stack)
-	for _, m := range *a.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+	packs := assertions.Match_StringLikeRegexp(jsii.String("(AwsSolutions|Serverless)-.*"))
+	for _, m := range *a.FindError(jsii.String("*"), packs) {
 		t.Errorf("cdk-nag error at %s: %v", *m.Id, m.Entry.Data)
 	}
-	for _, m := range *a.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+	for _, m := range *a.FindWarning(jsii.String("*"), packs) {
 		t.Errorf("cdk-nag warning at %s: %v", *m.Id, m.Entry.Data)
 	}
 }
@@ -344,10 +357,12 @@ func TestStack(t *testing.T) {
 		ctxOperatorPrincipals: "user/alice,group/ops,arn:aws:iam::123456789012:role/team/OnCall",
 		ctxAlarmEmail:         "oncall@example.com",
 		ctxCommandDetails:     "true",
+		ctxOutputBuckets:      "ssm-output-a, ssm-output-b",
+		ctxTrailLogGroup:      "aws-cloudtrail-logs-org-trail",
 	})
-	secretARN := partitionARN(":secretsmanager:eu-west-1:123456789012:secret:ssmnotify/slack")
-	secretPolicyARN := partitionARN(":secretsmanager:eu-west-1:123456789012:secret:ssmnotify/slack-??????")
-	ses := func(id string) any { return partitionARN(":ses:eu-west-1:123456789012:identity/" + id) }
+	secretARN := tplLocalARN("secretsmanager", ":secret:ssmnotify/slack")
+	secretPolicyARN := tplLocalARN("secretsmanager", ":secret:ssmnotify/slack-??????")
+	ses := func(id string) any { return tplLocalARN("ses", ":identity/"+id) }
 
 	t.Run("resources", func(t *testing.T) {
 		s.checkCounts(t, map[string]int{
@@ -357,7 +372,7 @@ func TestStack(t *testing.T) {
 			"AWS::SNS::Subscription":          2, // router, alarm email
 			"AWS::IAM::Role":                  5,
 			"AWS::IAM::Policy":                5,
-			"AWS::IAM::ManagedPolicy":         1,
+			"AWS::IAM::ManagedPolicy":         2, // pass the notification role, pass the window role
 			"AWS::SQS::Queue":                 2, // dead letters, renders
 			"AWS::SQS::QueuePolicy":           2,
 			"AWS::DynamoDB::Table":            1,
@@ -365,10 +380,12 @@ func TestStack(t *testing.T) {
 			"AWS::Lambda::Permission":         2, // SNS and EventBridge invoke the router
 			"AWS::Lambda::EventSourceMapping": 1, // the render queue
 			"AWS::Lambda::EventInvokeConfig":  2,
-			"AWS::Logs::LogGroup":             2,
-			"AWS::Events::Rule":               1,
+			"AWS::Logs::LogGroup":             3, // router, digest, failed window tasks
+			"AWS::Logs::ResourcePolicy":       1, // EventBridge writes the failed window tasks
+			"AWS::Events::Rule":               2, // Run Command status, failed window tasks
 			"AWS::Scheduler::Schedule":        1,
-			"AWS::CloudWatch::Alarm":          5,
+			"AWS::Logs::MetricFilter":         2, // on the CloudTrail trail's log group
+			"AWS::CloudWatch::Alarm":          8,
 		})
 		if diff := cmp.Diff([]string{"DigestRole", "DigestSchedulerRole", "MaintenanceWindowRole", "NotificationRole", "RouterRole"}, s.resourceIDs("AWS::IAM::Role")); diff != "" {
 			t.Errorf("roles (-want +got):\n%s", diff)
@@ -378,7 +395,7 @@ func TestStack(t *testing.T) {
 	t.Run("topic", func(t *testing.T) {
 		s.hasProps(t, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
 		topic := s.resources("AWS::SNS::Topic")[idTopic]["Properties"].(map[string]any)
-		if diff := cmp.Diff(map[string]any{"DisplayName": "ssmnotify Run Command notifications", "KmsMasterKeyId": arnOf(idTopicKey)}, topic); diff != "" {
+		if diff := cmp.Diff(map[string]any{"DisplayName": "ssmnotify Run Command notifications", "KmsMasterKeyId": arnOf(idTopicKey), "Tags": stackTags("SSMNotify")}, topic); diff != "" {
 			t.Errorf("topic: standard (no FifoTopic), encrypted with the key (-want +got):\n%s", diff)
 		}
 	})
@@ -404,11 +421,11 @@ func TestStack(t *testing.T) {
 	})
 
 	t.Run("notification role", func(t *testing.T) {
-		s.checkTrust(t, idNotificationRole, "ssm.amazonaws.com", true)
+		s.checkTrust(t, idNotificationRole, "ssm.amazonaws.com", ssmTrust)
 		s.checkRole(t, idNotificationRole,
 			stmt("sns:Publish", ref(idTopic), nil),
 			stmt([]any{"kms:Decrypt", "kms:GenerateDataKey"}, arnOf(idTopicKey),
-				map[string]any{"StringEquals": map[string]any{"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}),
+				map[string]any{"StringEquals": map[string]any{"kms:ViaService": join("sns.", ref("AWS::Region"), ".amazonaws.com")}}),
 		)
 	})
 
@@ -427,7 +444,7 @@ func TestStack(t *testing.T) {
 	})
 
 	t.Run("maintenance window role", func(t *testing.T) {
-		s.checkTrust(t, idMaintenanceRole, "ssm.amazonaws.com", true)
+		s.checkTrust(t, idMaintenanceRole, "ssm.amazonaws.com", ssmTrust)
 		region, account := ref("AWS::Region"), ref("AWS::AccountId")
 		s.checkRole(t, idMaintenanceRole,
 			passRole,
@@ -437,8 +454,32 @@ func TestStack(t *testing.T) {
 				join("arn:", ref("AWS::Partition"), ":ec2:", region, ":", account, ":instance/*"),
 				join("arn:", ref("AWS::Partition"), ":ssm:", region, ":", account, ":managed-instance/*"),
 			}, nil),
-			stmt("ssm:ListCommands", "*", nil),
+			// What AmazonSSMMaintenanceWindowRole gives Run Command tasks: parameters, resource
+			// groups, tag targets, following and cancelling the commands.
+			stmt("ssm:GetParameters", join("arn:", ref("AWS::Partition"), ":ssm:", region, ":", account, ":parameter/*"), nil),
+			stmt("resource-groups:ListGroupResources", join("arn:", ref("AWS::Partition"), ":resource-groups:", region, ":", account, ":group/*"), nil),
+			stmt([]any{"ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand", "resource-groups:ListGroups", "tag:GetResources"}, "*", nil),
+			// Command output to the buckets named in context, and nowhere else.
+			stmt("s3:GetBucketLocation", []any{partitionARN(":s3:::ssm-output-a"), partitionARN(":s3:::ssm-output-b")}, nil),
+			stmt("s3:PutObject", []any{partitionARN(":s3:::ssm-output-a/*"), partitionARN(":s3:::ssm-output-b/*")}, nil),
 		)
+	})
+
+	t.Run("operators may pass the maintenance window role", func(t *testing.T) {
+		p := s.resources("AWS::IAM::ManagedPolicy")[idPassWindowRolePolicy]["Properties"].(map[string]any)
+		want := stmt("iam:PassRole", arnOf(idMaintenanceRole), map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ssm.amazonaws.com"}})
+		if diff := cmp.Diff([]string{canon(t, want)}, canonAll(t, statementsOf(p["PolicyDocument"]))); diff != "" {
+			t.Errorf("PassMaintenanceWindowRolePolicy (-want +got):\n%s", diff)
+		}
+		// The operators only: the window role must not be able to pass itself.
+		wantAttach := map[string]any{"Users": []any{"alice"}, "Groups": []any{"ops"}, "Roles": []any{"OnCall"}}
+		got := map[string]any{"Users": p["Users"], "Groups": p["Groups"], "Roles": p["Roles"]}
+		if diff := cmp.Diff(wantAttach, got); diff != "" {
+			t.Errorf("PassMaintenanceWindowRolePolicy attachments (-want +got):\n%s", diff)
+		}
+		if got := s.output(t, "PassMaintenanceWindowRolePolicyArn"); !cmp.Equal(got, ref(idPassWindowRolePolicy)) {
+			t.Errorf("PassMaintenanceWindowRolePolicyArn = %v", got)
+		}
 	})
 
 	t.Run("state table", func(t *testing.T) {
@@ -486,7 +527,7 @@ func TestStack(t *testing.T) {
 	})
 
 	t.Run("router permissions", func(t *testing.T) {
-		s.checkTrust(t, idRouterRole, "lambda.amazonaws.com", false)
+		s.checkTrust(t, idRouterRole, "lambda.amazonaws.com", nil)
 		s.checkRole(t, idRouterRole,
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idRouter+"Logs"), nil),
 			stmt([]any{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable), nil),
@@ -573,7 +614,7 @@ func TestStack(t *testing.T) {
 	})
 
 	t.Run("digest permissions", func(t *testing.T) {
-		s.checkTrust(t, idDigestRole, "lambda.amazonaws.com", false)
+		s.checkTrust(t, idDigestRole, "lambda.amazonaws.com", nil)
 		s.checkRole(t, idDigestRole,
 			stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, arnOf(idDigest+"Logs"), nil),
 			// Reads only the failure index, with Query.
@@ -584,6 +625,8 @@ func TestStack(t *testing.T) {
 			stmt("secretsmanager:GetSecretValue", secretPolicyARN, nil),
 			// Only the digest's own email destination.
 			stmt("ses:SendEmail", []any{ses("alerts@mail.example.org"), ses("mail.example.org")}, nil),
+			// Its on-failure destination.
+			stmt("sqs:SendMessage", arnOf(idDeadLetterQueue), nil),
 		)
 	})
 
@@ -606,8 +649,11 @@ func TestStack(t *testing.T) {
 		if input["detail-type"] != "Scheduled Event" || input["time"] != "<aws.scheduler.scheduled-time>" {
 			t.Errorf("digest input = %v", input)
 		}
-		s.checkTrust(t, idSchedulerRole, "scheduler.amazonaws.com", true)
-		s.checkRole(t, idSchedulerRole, stmt("lambda:InvokeFunction", arnOf(idDigest), nil))
+		s.checkTrust(t, idSchedulerRole, "scheduler.amazonaws.com", schedulerTrust)
+		s.checkRole(t, idSchedulerRole,
+			stmt("lambda:InvokeFunction", arnOf(idDigest), nil),
+			// An invocation Scheduler could not make goes to the dead-letter queue.
+			stmt("sqs:SendMessage", arnOf(idDeadLetterQueue), nil))
 	})
 
 	t.Run("alarms", func(t *testing.T) {
@@ -631,7 +677,7 @@ func TestStack(t *testing.T) {
 		s.hasProps(t, "AWS::SNS::Topic", map[string]any{"DisplayName": "ssmnotify alarms", "KmsMasterKeyId": arnOf(idTopicKey)})
 		// CloudWatch may publish to the encrypted alarm topic: through the topic policy and the key.
 		cw := map[string]any{"Service": "cloudwatch.amazonaws.com"}
-		own := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": testAccount}}
+		own := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")}}
 		s.hasProps(t, "AWS::SNS::TopicPolicy", map[string]any{
 			"Topics": []any{ref(idAlarmTopic)},
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
@@ -657,7 +703,7 @@ func TestStack(t *testing.T) {
 				t.Errorf("output %s (-want +got):\n%s", name, diff)
 			}
 		}
-		want := join("aws ssm send-command --region eu-west-1 --document-name AWS-RunShellScript --targets Key=tag:Name,Values=REPLACE_ME --parameters commands=uptime --service-role-arn ",
+		want := join("aws ssm send-command --region ", ref("AWS::Region"), " --document-name AWS-RunShellScript --targets Key=tag:Name,Values=REPLACE_ME --parameters commands=uptime --service-role-arn ",
 			arnOf(idNotificationRole), " --notification-config NotificationArn=", ref(idTopic), ",NotificationEvents=All,NotificationType=Invocation")
 		if diff := cmp.Diff(want, s.output(t, "SendCommandExample")); diff != "" {
 			t.Errorf("SendCommandExample (-want +got):\n%s", diff)
@@ -666,12 +712,21 @@ func TestStack(t *testing.T) {
 
 	t.Run("no wildcards", func(t *testing.T) {
 		s.checkNoWildcards(t, map[string][]string{
-			idMaintenanceRole: {"ssm:ListCommands"},                                                                                              // no resource-level permissions
-			idRouterRole:      {"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates"}, // no resource-level permissions
+			idMaintenanceRole: {"ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand", "resource-groups:ListGroups", "tag:GetResources"}, // no resource-level permissions
+			idRouterRole:      {"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates"},                                     // no resource-level permissions
 		})
 	})
 
+	t.Run("tags on every resource", s.checkTags)
+	t.Run("no region or account baked in", func(t *testing.T) { s.checkNoBakedEnvironment(t) })
+	t.Run("concurrency bounds", func(t *testing.T) {
+		s.checkConcurrency(t, DefaultRouterConcurrency, map[string]int{idRenderQueue: DefaultRouterConcurrency / 4})
+	})
+	t.Run("digest failures kept", func(t *testing.T) { s.checkDigestFailures(t, true) })
+	t.Run("failed maintenance window task alarm", func(t *testing.T) { s.checkWindowTaskFailedAlarm(t, []any{ref(idAlarmTopic)}) })
+	t.Run("CloudTrail alarms", func(t *testing.T) { s.checkTrailAlarms(t, "aws-cloudtrail-logs-org-trail") })
 	t.Run("cdk-nag", s.checkNag)
+	t.Run("cfn-lint", s.checkCfnLint)
 }
 
 // TestStackVariant synthesizes the other side of each option: SQS buffer, unencrypted topic,
@@ -689,6 +744,7 @@ func TestStackVariant(t *testing.T) {
 		ctxAlarmTopicARN:      alarmTopic,
 		ctxLogRetentionDays:   "90",
 		ctxLogLevel:           "debug",
+		ctxRouterConcurrency:  "none",
 	})
 
 	t.Run("resources", func(t *testing.T) {
@@ -698,20 +754,25 @@ func TestStackVariant(t *testing.T) {
 			"AWS::SNS::Subscription":          1, // buffer queue
 			"AWS::IAM::Role":                  3,
 			"AWS::IAM::Policy":                3,
-			"AWS::IAM::ManagedPolicy":         1,
+			"AWS::IAM::ManagedPolicy":         2,
 			"AWS::SQS::Queue":                 3,
 			"AWS::SQS::QueuePolicy":           3,
 			"AWS::DynamoDB::Table":            1,
 			"AWS::Lambda::Function":           2,
 			"AWS::Lambda::EventSourceMapping": 1,
 			"AWS::Lambda::EventInvokeConfig":  2,
-			"AWS::Logs::LogGroup":             2,
-			"AWS::CloudWatch::Alarm":          6, // and the buffer's DLQ
+			"AWS::Logs::LogGroup":             3,
+			"AWS::Logs::ResourcePolicy":       1,
+			"AWS::Events::Rule":               1, // failed window tasks
+			"AWS::CloudWatch::Alarm":          7, // and the buffer's DLQ
 		})
 	})
 
-	t.Run("unencrypted topic", func(t *testing.T) {
-		s.hasProps(t, "AWS::SNS::Topic", map[string]any{"KmsMasterKeyId": assertions.Match_Absent()})
+	t.Run("topic with the AWS managed key", func(t *testing.T) {
+		// encryptTopic=false is the AWS managed key, never no encryption; its key policy lets the
+		// account's principals use it through SNS, so the role needs no KMS grant.
+		s.hasProps(t, "AWS::SNS::Topic", map[string]any{"KmsMasterKeyId": awsManagedSNSKey})
+		s.countIs(t, "AWS::KMS::Key", 0)
 		s.checkRole(t, idNotificationRole, stmt("sns:Publish", ref(idTopic), nil))
 	})
 
@@ -755,8 +816,8 @@ func TestStackVariant(t *testing.T) {
 			stmt([]any{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable), nil),
 			stmt("sqs:SendMessage", arnOf(idDeadLetterQueue), nil),
 			stmt("ses:SendEmail", []any{
-				partitionARN(":ses:eu-west-1:123456789012:identity/ssmnotify@example.com"),
-				partitionARN(":ses:eu-west-1:123456789012:identity/example.com"),
+				tplLocalARN("ses", ":identity/ssmnotify@example.com"),
+				tplLocalARN("ses", ":identity/example.com"),
 			}, nil),
 			// The SQS event source's own grant on the buffer queue.
 			stmt([]any{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, arnOf(idBufferQueue), nil),
@@ -784,6 +845,7 @@ func TestStackVariant(t *testing.T) {
 			stmt("dynamodb:Query", join(arnOf(idTable), "/index/"+state.TimeIndex), nil),
 			stmt([]any{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, arnOf(idTable),
 				map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{state.ClaimPrefix + state.ScopeDigest + "#*"}}}),
+			stmt("sqs:SendMessage", arnOf(idDeadLetterQueue), nil),
 		)
 	})
 
@@ -802,7 +864,24 @@ func TestStackVariant(t *testing.T) {
 			idRouterRole: {"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates", "ec2:DescribeTags"},
 		})
 	})
+	t.Run("operators may pass the existing window role", func(t *testing.T) {
+		p := s.resources("AWS::IAM::ManagedPolicy")[idPassWindowRolePolicy]["Properties"].(map[string]any)
+		want := stmt("iam:PassRole", mwRole, map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ssm.amazonaws.com"}})
+		if diff := cmp.Diff([]string{canon(t, want)}, canonAll(t, statementsOf(p["PolicyDocument"]))); diff != "" {
+			t.Errorf("PassMaintenanceWindowRolePolicy (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("tags on every resource", s.checkTags)
+	t.Run("no region or account baked in", func(t *testing.T) { s.checkNoBakedEnvironment(t, mwRole, alarmTopic) })
+	t.Run("concurrency bounds", func(t *testing.T) {
+		// No reservation: the buffer is still capped.
+		s.checkConcurrency(t, 0, map[string]int{idBufferQueue: DefaultRouterConcurrency / 2})
+	})
+	t.Run("digest failures kept", func(t *testing.T) { s.checkDigestFailures(t, false) })
+	t.Run("failed maintenance window task alarm", func(t *testing.T) { s.checkWindowTaskFailedAlarm(t, []any{alarmTopic}) })
+	t.Run("no CloudTrail filters without a trail", func(t *testing.T) { s.countIs(t, "AWS::Logs::MetricFilter", 0) })
 	t.Run("cdk-nag", s.checkNag)
+	t.Run("cfn-lint", s.checkCfnLint)
 }
 
 func mustGetwd(t *testing.T) string {

@@ -20,10 +20,13 @@ type synthesized struct {
 	// doc is the template as JSON, for the checks that walk every statement.
 	doc    map[string]any
 	outdir string
+	// name is the stack name: the template is outdir/name.template.json.
+	name string
 }
 
-// testAccount and testRegion make the stack environment-specific, as `cdk deploy` does with
-// credentials, so that account checks and region-bound ARNs are exercised.
+// testAccount makes the stack account-specific, as `cdk deploy` does with credentials, so that
+// account checks are exercised. testRegion is a region context values name; the template itself
+// must name none.
 const (
 	testAccount = "123456789012"
 	testRegion  = "eu-west-1"
@@ -46,19 +49,51 @@ func fakeAssets(t *testing.T) string {
 	return dir
 }
 
-// synth builds the app the way main does, from context, with cdk-nag's AwsSolutions pack.
+// synth builds the app the way main does, from context, with cdk-nag's AwsSolutions and
+// Serverless packs.
 func synth(t *testing.T, ctx map[string]any) *synthesized {
 	t.Helper()
 	return synthWithNag(t, ctx, &cdknag.NagPackProps{Verbose: jsii.Bool(true)})
 }
 
+// cdkJSONContext is the context of cdk.json (the feature flags), which the CLI passes to the
+// app: the tests synthesize with the same flags as `cdk synth`.
+func cdkJSONContext(t *testing.T) map[string]any {
+	t.Helper()
+	root, err := ModuleRoot(mustGetwd(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	return doc.Context
+}
+
+// synthWithNag synthesizes with the environment main gives the stack when the CLI has
+// credentials for testAccount and (as offline) reports us-east-1: envFromCLI's.
 func synthWithNag(t *testing.T, ctx map[string]any, nag *cdknag.NagPackProps) *synthesized {
 	t.Helper()
+	t.Setenv("CDK_DEFAULT_ACCOUNT", testAccount)
+	t.Setenv("CDK_DEFAULT_REGION", "us-east-1")
+	return synthWithEnv(t, ctx, nag, envFromCLI())
+}
+
+// synthWithEnv synthesizes into a temporary cloud assembly; env nil is an environment-agnostic
+// stack, as an offline `cdk synth` without credentials makes.
+func synthWithEnv(t *testing.T, ctx map[string]any, nag *cdknag.NagPackProps, env *awscdk.Environment) *synthesized {
+	t.Helper()
 	outdir := t.TempDir()
-	full := map[string]any{
-		// The CLI sets this; without it CDK writes no aws:asset:path metadata.
-		"aws:cdk:enable-asset-metadata": true,
-	}
+	full := cdkJSONContext(t)
+	// The CLI sets this; without it CDK writes no aws:asset:path metadata.
+	full["aws:cdk:enable-asset-metadata"] = true
 	for k, v := range ctx {
 		full[k] = v
 	}
@@ -67,12 +102,12 @@ func synthWithNag(t *testing.T, ctx map[string]any, nag *cdknag.NagPackProps) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	props.Env = &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String(testRegion)}
+	props.Env = env
 	st, err := NewStack(app, props.Settings.StackName, props)
 	if err != nil {
 		t.Fatal(err)
 	}
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nag), nil)
+	addNagPacks(app, nag)
 	tpl := assertions.Template_FromStack(st.Stack, nil)
 	var doc map[string]any
 	raw, err := json.Marshal(tpl.ToJSON())
@@ -86,7 +121,7 @@ func synthWithNag(t *testing.T, ctx map[string]any, nag *cdknag.NagPackProps) *s
 		pretty, _ := json.MarshalIndent(doc, "", "  ")
 		_ = os.WriteFile(os.Getenv("SSMNOTIFY_DUMP_TEMPLATE")+"-"+props.Settings.StackName+".json", pretty, 0o644)
 	}
-	return &synthesized{stack: st, template: tpl, doc: doc, outdir: outdir}
+	return &synthesized{stack: st, template: tpl, doc: doc, outdir: outdir, name: props.Settings.StackName}
 }
 
 // resources returns the template's resources of type typ, by logical ID.

@@ -28,7 +28,7 @@ func TestLiveEnrichesFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, _ := payload.Decode(raw)
+	ns := payload.Decode(raw).Notifications()
 	n := ns[0]
 	set, err := rules.Parse([]byte(`
 destinations:

@@ -46,17 +46,6 @@ func (r *Recorder) Add(metric string, v float64, dim ...Dimension) {
 	r.mu.Unlock()
 }
 
-// Count returns the accumulated value of metric under dim (or none), for tests and summaries.
-func (r *Recorder) Count(metric string, dim ...Dimension) float64 {
-	k := key{metric: metric}
-	if len(dim) > 0 {
-		k.dim = dim[0]
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.counts[k]
-}
-
 // Flush writes the counts as EMF lines — one per dimension set — and resets them. Nothing is
 // written when nothing was counted.
 func (r *Recorder) Flush(w io.Writer, now time.Time) error {

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 )
 
 // Class says whether trying the same delivery again later can succeed.
@@ -44,7 +46,8 @@ type Error struct {
 	Class Class
 	// MaybeSent is set when the request may have reached the service before it failed (a
 	// timeout after the request was written, a 5xx): a retry may duplicate the message, so the
-	// transport did not resend it within the same call.
+	// transport did not resend it within the same call. Error() says so, and with it the
+	// decision line an operator reads.
 	MaybeSent bool
 	Err       error
 }
@@ -61,6 +64,16 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Fault places the failure in ssmnotify's one error taxonomy (internal/fault), which the router
+// reads: a permanent failure is parked with this error as the destination's reason, anything
+// else is retried.
+func (e *Error) Fault() fault.Class {
+	if e.Class == ClassPermanent {
+		return fault.Permanent
+	}
+	return fault.Retryable
+}
 
 // Retryable marks err, from operation op, as worth retrying later. It returns nil for a nil err.
 func Retryable(op string, err error) error {
@@ -107,12 +120,6 @@ func IsRetryable(err error) bool { return ClassOf(err) == ClassRetryable }
 
 // IsPermanent reports whether err was classified permanent by a transport.
 func IsPermanent(err error) bool { return ClassOf(err) == ClassPermanent }
-
-// MaybeSent reports whether the failed delivery may nevertheless have reached its destination.
-func MaybeSent(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.MaybeSent
-}
 
 // IsTimeout reports whether err is a timeout or a cancellation: a context deadline, a cancelled
 // context, or a network timeout (net/http client timeouts included).

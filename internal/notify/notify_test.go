@@ -36,7 +36,8 @@ func TestClassify(t *testing.T) {
 			if got := IsPermanent(tc.err); got != tc.permanent {
 				t.Errorf("IsPermanent = %v, want %v", got, tc.permanent)
 			}
-			if got := MaybeSent(tc.err); got != tc.maybeSent {
+			var e *Error
+			if got := errors.As(tc.err, &e) && e.MaybeSent; got != tc.maybeSent {
 				t.Errorf("MaybeSent = %v, want %v", got, tc.maybeSent)
 			}
 			if tc.err != nil && !errors.Is(tc.err, base) {

@@ -19,8 +19,8 @@ func BenchmarkDecode(b *testing.B) {
 	rec := bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSpace(one), []byte(`{`+"\n"+`  "Records": [`)), []byte("]\n}"))
 	rec = bytes.TrimSuffix(bytes.TrimSpace(rec), []byte("]"))
 	batch := []byte(`{"Records":[` + string(bytes.Repeat(append(append([]byte{}, rec...), ','), 9)) + string(rec) + `]}`)
-	if ns, errs := payload.Decode(batch); len(ns) != 10 || len(errs) != 0 {
-		b.Fatalf("batch decoded to %d notifications, errors %v", len(ns), errs)
+	if recs := payload.Decode(batch); len(recs.Notifications()) != 10 || len(recs.Errors()) != 0 {
+		b.Fatalf("batch decoded to %d notifications, errors %v", len(recs.Notifications()), recs.Errors())
 	}
 
 	for _, bc := range []struct {
@@ -37,9 +37,14 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.raw)))
 			for b.Loop() {
-				ns, errs := payload.Decode(bc.raw)
-				if len(ns) != bc.records || errs != nil {
+				recs := payload.Decode(bc.raw)
+				if len(recs) != bc.records {
 					b.Fatal("decode failed")
+				}
+				for i := range recs {
+					if recs[i].Notification == nil {
+						b.Fatal("decode failed")
+					}
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*bc.records), "ns/record")

@@ -49,6 +49,7 @@ type lambdaRecord struct {
 
 	// SQS.
 	MessageID      string  `json:"messageId"`
+	ReceiptHandle  string  `json:"receiptHandle"`
 	Body           *string `json:"body"`
 	EventSourceARN string  `json:"eventSourceARN"`
 }
@@ -144,10 +145,11 @@ type ebDetail struct {
 	// is deliberately not decoded: either form is accepted because it is skipped.
 }
 
-// Decode turns the raw bytes of a Lambda event into normalized notifications, plus one error for
-// each record that could not be decoded. One bad record never stops the others. A payload that is
-// not a Lambda event at all yields a single error for record 0.
-func Decode(raw []byte) ([]Notification, []*RecordError) {
+// Decode turns the raw bytes of a Lambda event into its records, each a notification, a
+// scheduled render request or the reason it is neither, and each with its own replayable event.
+// One bad record never stops the others. A payload that is not a Lambda event at all is one
+// record (index 0) with an error.
+func Decode(raw []byte) Records {
 	var ev lambdaEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		// One malformed record (a Message that is a number, say) fails the typed decode of the
@@ -160,24 +162,28 @@ func Decode(raw []byte) ([]Notification, []*RecordError) {
 		if errors.As(err, &se) {
 			reason = "event is not valid JSON (truncated?)"
 		}
-		return nil, []*RecordError{{Code: CodeNotJSON, Reason: reason, Err: jsonError(err)}}
+		return Records{{raw: raw, Err: &RecordError{Code: CodeNotJSON, Reason: reason, Err: jsonError(err)}}}
 	}
 	switch {
 	case ev.Records != nil:
-		return decodeRecords(ev.Records)
+		return decodeRecords(ev.Records, raw)
 	case ev.DetailType != "" || ev.Source != "":
-		n, err := decodeEventBridge(&ev)
-		if err != nil {
-			return nil, []*RecordError{err}
+		recs := Records{{Source: SourceEventBridge, ID: ev.ID, raw: raw}}
+		rec := &recs[0]
+		var err *RecordError
+		if rec.note, err = decodeEventBridge(&ev); err != nil {
+			rec.Err = err
+		} else {
+			rec.Notification = &rec.note
 		}
-		return []Notification{n}, nil
+		return recs
 	}
 	// A bare Run Command message (for example pasted from an SNS email) is not a Lambda event,
 	// but say so precisely: it is the most common mistake with sample events.
 	if looksLikeRunCommand(raw) {
-		return nil, []*RecordError{{Code: CodeUnsupportedEvent, Reason: "this is a bare Run Command message, not a Lambda event: wrap it in an SNS event's Records[].Sns.Message (see events/)"}}
+		return Records{{raw: raw, Err: &RecordError{Code: CodeUnsupportedEvent, Reason: "this is a bare Run Command message, not a Lambda event: wrap it in an SNS event's Records[].Sns.Message (see events/)"}}}
 	}
-	return nil, []*RecordError{{Code: CodeUnsupportedEvent, Reason: "not an SNS, SQS or EventBridge Lambda event (no Records and no detail-type)"}}
+	return Records{{raw: raw, Err: &RecordError{Code: CodeUnsupportedEvent, Reason: "not an SNS, SQS or EventBridge Lambda event (no Records and no detail-type)"}}}
 }
 
 // splitRecords returns the raw records of an event whose Records is a JSON array.
@@ -193,72 +199,82 @@ func splitRecords(raw []byte) ([]json.RawMessage, bool) {
 
 // decodeRawRecords is the slow path: each record decoded on its own, so a record of the wrong
 // shape is reported with its index and the others still decode.
-func decodeRawRecords(recs []json.RawMessage) ([]Notification, []*RecordError) {
-	var (
-		out  []Notification
-		errs []*RecordError
-	)
-	for i, rec := range recs {
+func decodeRawRecords(recs []json.RawMessage) Records {
+	out := make(Records, 0, len(recs))
+	for i, raw := range recs {
 		var r lambdaRecord
-		if err := json.Unmarshal(rec, &r); err != nil {
+		if err := json.Unmarshal(raw, &r); err != nil {
 			var id struct {
-				MessageID string `json:"messageId"`
-				Sns       struct {
+				MessageID   string `json:"messageId"`
+				EventSource string `json:"eventSource"`
+				Sns         struct {
 					MessageID string `json:"MessageId"`
 				} `json:"Sns"`
 			}
-			_ = json.Unmarshal(rec, &id)
+			_ = json.Unmarshal(raw, &id)
+			rec := Record{Index: i, ID: id.MessageID, raw: raw, inBatch: true}
 			e := &RecordError{Index: i, MessageID: id.MessageID, Code: CodeNotRunCommand, Reason: "record does not have the shape of an SNS or SQS record", Err: jsonError(err)}
-			if id.Sns.MessageID != "" {
+			switch {
+			case id.Sns.MessageID != "":
 				e.Source, e.MessageID = SourceSNS, id.Sns.MessageID
+				rec.Source, rec.ID = SourceSNS, id.Sns.MessageID
+			case id.EventSource == "aws:sqs":
+				rec.Source = SourceSQS
 			}
-			errs = append(errs, e)
+			rec.Err = e
+			out = append(out, rec)
 			continue
 		}
-		ns, es := decodeRecords([]lambdaRecord{r})
-		for j := range ns {
-			ns[j].Record = i
+		out = append(out, decodeRecords([]lambdaRecord{r}, raw)[0])
+		one := &out[len(out)-1]
+		one.Index, one.inBatch = i, true
+		if one.Err != nil {
+			one.Err.Index = i
 		}
-		for _, e := range es {
-			e.Index = i
+		if one.Notification != nil {
+			one.Notification = &one.note // the copy's own, not the temporary's
 		}
-		out = append(out, ns...)
-		errs = append(errs, es...)
 	}
-	return out, errs
+	return out
 }
 
-func decodeRecords(records []lambdaRecord) ([]Notification, []*RecordError) {
-	out := make([]Notification, 0, len(records))
-	var errs []*RecordError
+// decodeRecords decodes the records of a batch, raw.
+func decodeRecords(records []lambdaRecord, raw []byte) Records {
+	out := make(Records, len(records))
+	var b *batch
+	if len(records) > 1 {
+		b = &batch{raw: raw, n: len(records)}
+	}
 	for i := range records {
-		r := &records[i]
-		var (
-			n   Notification
-			err *RecordError
-		)
+		r, rec := &records[i], &out[i]
+		rec.Index, rec.raw, rec.batch = i, raw, b
+		var err *RecordError
 		switch {
 		case r.Sns != nil:
-			n, err = decodeSNS(r.Sns, SourceSNS)
-			n.RecordID = r.Sns.MessageID
+			rec.Source, rec.ID = SourceSNS, r.Sns.MessageID
+			rec.note, err = decodeSNS(r.Sns, SourceSNS)
 		case r.Body != nil:
-			n, err = decodeSQSBody(r)
-			n.RecordID = r.MessageID
+			rec.Source, rec.ID, rec.ReceiptHandle = SourceSQS, r.MessageID, r.ReceiptHandle
+			rec.note, rec.Render, err = decodeSQSBody(r)
 		default:
+			rec.ID = r.MessageID
+			if r.EventSource == "aws:sqs" {
+				rec.Source = SourceSQS
+			}
 			err = &RecordError{Code: CodeUnsupportedEvent, Reason: fmt.Sprintf("record has neither Sns nor body (eventSource %q)", clip(r.EventSource))}
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			err.Index = i
 			if err.MessageID == "" {
 				err.MessageID = r.MessageID
 			}
-			errs = append(errs, err)
-			continue
+			rec.Err = err
+		case rec.Render == nil:
+			rec.Notification = &rec.note
 		}
-		n.Record = i
-		out = append(out, n)
 	}
-	return out, errs
+	return out
 }
 
 // decodeSNS decodes an SNS envelope whose Message is a Run Command notification.
@@ -295,43 +311,52 @@ func decodeSNS(e *snsEntity, src Source) (Notification, *RecordError) {
 	return n, nil
 }
 
-// decodeSQSBody decodes an SQS record whose body is an SNS envelope or, with raw message
-// delivery, the Run Command JSON itself.
-func decodeSQSBody(r *lambdaRecord) (Notification, *RecordError) {
+// RenderKey is the key of an SQS body that is a scheduled render request, {"ssmnotifyRender":
+// {…}}: what internal/thread sends to the render queue.
+const RenderKey = "ssmnotifyRender"
+
+// decodeSQSBody decodes an SQS record whose body is an SNS envelope, the Run Command JSON itself
+// (raw message delivery), or a scheduled render request (returned undecoded, for
+// internal/thread).
+func decodeSQSBody(r *lambdaRecord) (Notification, json.RawMessage, *RecordError) {
 	body := *r.Body
 	if len(body) > MaxMessageBytes+8*1024 { // the envelope adds a few KiB around the message
-		return Notification{}, &RecordError{Source: SourceSQS, MessageID: r.MessageID, Code: CodeTooLarge, Reason: fmt.Sprintf("SQS body is %d bytes, larger than any SNS message", len(body))}
+		return Notification{}, nil, &RecordError{Source: SourceSQS, MessageID: r.MessageID, Code: CodeTooLarge, Reason: fmt.Sprintf("SQS body is %d bytes, larger than any SNS message", len(body))}
 	}
 	var env struct {
 		snsEntity
 		rcMessage
+		Render json.RawMessage `json:"ssmnotifyRender"` // RenderKey
 	}
 	if err := json.Unmarshal([]byte(body), &env); err != nil {
-		return Notification{}, &RecordError{Source: SourceSQS, MessageID: r.MessageID, Code: CodeNotJSON, Reason: "SQS body is not JSON", Err: jsonError(err)}
+		return Notification{}, nil, &RecordError{Source: SourceSQS, MessageID: r.MessageID, Code: CodeNotJSON, Reason: "SQS body is not JSON", Err: jsonError(err)}
+	}
+	if len(env.Render) > 0 && env.Render[0] == '{' {
+		return Notification{}, env.Render, nil
 	}
 	if env.snsEntity.Message != "" || env.snsEntity.Type != "" {
 		n, err := decodeSNS(&env.snsEntity, SourceSQS)
 		if err != nil {
 			// The SQS messageId: it is what a partial batch response names.
 			err.MessageID = r.MessageID
-			return n, err
+			return n, nil, err
 		}
-		return n, nil
+		return n, nil, nil
 	}
 	// Raw message delivery: the body is the Run Command message; region and account come from
 	// the queue's ARN, the closest thing to an envelope.
 	n, err := fromRC(&env.rcMessage)
 	if err != nil {
 		err.Source, err.MessageID = SourceSQS, r.MessageID
-		return Notification{}, err
+		return Notification{}, nil, err
 	}
 	n.Source = SourceSQS
 	n.MessageID = r.MessageID
 	n.Region, n.Account = regionAccount(r.EventSourceARN)
 	if n.EventTime.IsZero() {
-		return Notification{}, &RecordError{Source: SourceSQS, MessageID: r.MessageID, Code: CodeMissingField, Reason: "raw Run Command message has no eventTime"}
+		return Notification{}, nil, &RecordError{Source: SourceSQS, MessageID: r.MessageID, Code: CodeMissingField, Reason: "raw Run Command message has no eventTime"}
 	}
-	return n, nil
+	return n, nil, nil
 }
 
 // decodeMessage decodes the SNS Message string: the Run Command notification.
@@ -447,7 +472,6 @@ func decodeEventBridge(ev *lambdaEvent) (Notification, *RecordError) {
 	n := Notification{
 		Source:             SourceEventBridge,
 		MessageID:          ev.ID,
-		RecordID:           ev.ID,
 		Kind:               kind,
 		CommandID:          d.CommandID,
 		DocumentName:       d.DocumentName,
@@ -553,20 +577,3 @@ func clip(s string) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// RecordEvent returns a Lambda event that holds only record index of raw — the same envelope
-// with one record — so that one record can be kept and replayed on its own. An event that is not
-// a batch (EventBridge, or unreadable input) is returned whole.
-func RecordEvent(raw []byte, index int) []byte {
-	recs, ok := splitRecords(raw)
-	if !ok || index < 0 || index >= len(recs) {
-		return raw
-	}
-	out, err := json.Marshal(struct {
-		Records []json.RawMessage `json:"Records"`
-	}{[]json.RawMessage{recs[index]}})
-	if err != nil {
-		return raw
-	}
-	return out
-}

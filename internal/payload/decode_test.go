@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -69,7 +71,7 @@ func TestDecodeGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ns, errs := payload.Decode(raw)
+			ns, errs := decode(raw)
 			g := golden{Notifications: ns, Errors: []goldenErr{}}
 			if g.Notifications == nil {
 				g.Notifications = []payload.Notification{}
@@ -113,8 +115,8 @@ func TestShippedSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ns, errs := payload.Decode(raw)
-		if filepath.Base(path) == "scheduled-digest.json" {
+		ns, errs := decode(raw)
+		if strings.HasPrefix(filepath.Base(path), "scheduled-digest") {
 			if len(errs) != 1 || errs[0].Code != payload.CodeUnsupportedEvent {
 				t.Errorf("%s: the digest's event must be refused by the router's decoder, got %v", path, errs)
 			}
@@ -140,10 +142,16 @@ func TestShippedSamples(t *testing.T) {
 	}
 	for _, path := range bad {
 		raw, _ := os.ReadFile(path)
-		if _, errs := payload.Decode(raw); len(errs) == 0 {
+		if _, errs := decode(raw); len(errs) == 0 {
 			t.Errorf("%s: decoded without error", path)
 		}
 	}
+}
+
+// decode is payload.Decode split into notifications and errors, which is what most tests check.
+func decode(raw []byte) ([]payload.Notification, []*payload.RecordError) {
+	recs := payload.Decode(raw)
+	return recs.Notifications(), recs.Errors()
 }
 
 func mustRead(tb testing.TB, path string) []byte {
@@ -157,7 +165,7 @@ func mustRead(tb testing.TB, path string) []byte {
 
 func mustDecodeOne(tb testing.TB, raw []byte) payload.Notification {
 	tb.Helper()
-	ns, errs := payload.Decode(raw)
+	ns, errs := decode(raw)
 	if len(errs) != 0 || len(ns) != 1 {
 		tb.Fatalf("want one notification, got %d and errors %v", len(ns), errs)
 	}
@@ -255,28 +263,29 @@ func TestDecodeFields(t *testing.T) {
 }
 
 func TestDecodeSQS(t *testing.T) {
-	ns, errs := payload.Decode(mustRead(t, "../../events/sqs-batch.json"))
+	recs := payload.Decode(mustRead(t, "../../events/sqs-batch.json"))
+	ns, errs := recs.Notifications(), recs.Errors()
 	if len(errs) != 0 || len(ns) != 3 {
 		t.Fatalf("got %d notifications, errors %v", len(ns), errs)
 	}
 	// Envelope: the notification's message ID is SNS's (duplicates share it); the record ID is
 	// SQS's (batchItemFailures name it).
-	if ns[0].MessageID == ns[0].RecordID || !strings.HasPrefix(ns[0].RecordID, "059f36b4") || ns[0].TopicARN == "" {
-		t.Errorf("envelope record: messageId %q recordId %q topic %q", ns[0].MessageID, ns[0].RecordID, ns[0].TopicARN)
+	if ns[0].MessageID == recs[0].ID || !strings.HasPrefix(recs[0].ID, "059f36b4") || ns[0].TopicARN == "" {
+		t.Errorf("envelope record: messageId %q recordId %q topic %q", ns[0].MessageID, recs[0].ID, ns[0].TopicARN)
 	}
 	// Raw delivery: no envelope, region and account from the queue ARN.
-	if ns[1].MessageID != ns[1].RecordID || ns[1].Region != "us-east-1" || ns[1].Account != "111122223333" || ns[1].Status != payload.StatusSuccess {
+	if ns[1].MessageID != recs[1].ID || ns[1].Region != "us-east-1" || ns[1].Account != "111122223333" || ns[1].Status != payload.StatusSuccess {
 		t.Errorf("raw record: %+v", ns[1])
 	}
 	// The third is a redelivery of events/sns-invocation-failed.json: same SNS MessageId.
 	orig := mustDecodeOne(t, mustRead(t, "../../events/sns-invocation-failed.json"))
-	if ns[2].MessageID != orig.MessageID || ns[2].Record != 2 {
+	if ns[2].MessageID != orig.MessageID || recs[2].Index != 2 {
 		t.Errorf("redelivery messageId %q, want %q", ns[2].MessageID, orig.MessageID)
 	}
 }
 
 func TestStatusSpellings(t *testing.T) {
-	ns, errs := payload.Decode(mustRead(t, "testdata/sns-status-spellings.json"))
+	ns, errs := decode(mustRead(t, "testdata/sns-status-spellings.json"))
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
@@ -395,7 +404,7 @@ func TestBadInput(t *testing.T) {
 			if tc.file != "" {
 				raw = mustRead(t, tc.file)
 			}
-			ns, errs := payload.Decode(raw)
+			ns, errs := decode(raw)
 			if len(ns) != tc.wantGood {
 				t.Errorf("got %d good notifications, want %d", len(ns), tc.wantGood)
 			}
@@ -426,17 +435,95 @@ func TestBadInput(t *testing.T) {
 
 func TestRecordEvent(t *testing.T) {
 	raw := mustRead(t, "../../events/bad/mixed-batch.json")
-	one := payload.RecordEvent(raw, 2)
-	ns, errs := payload.Decode(one)
+	recs := payload.Decode(raw)
+	ns, errs := decode(recs[2].Event())
 	if len(errs) != 0 || len(ns) != 1 || ns[0].InstanceID != "i-0ddd3333eeee4444f" {
 		t.Fatalf("record 2 alone decodes to %v, %v", ns, errs)
 	}
-	_, errs = payload.Decode(payload.RecordEvent(raw, 1))
+	_, errs = decode(recs[1].Event())
 	if len(errs) != 1 || errs[0].Index != 0 {
 		t.Errorf("the bad record alone: %v", errs)
 	}
 	eb := mustRead(t, "../../events/eventbridge-command.json")
-	if !bytes.Equal(payload.RecordEvent(eb, 0), eb) {
+	if !bytes.Equal(payload.Decode(eb)[0].Event(), eb) {
 		t.Error("an EventBridge event is kept whole")
+	}
+}
+
+// TestRecords checks what each record carries for the steps after decoding: its source, its IDs
+// for a partial batch response, and its own event, which replays to the same record.
+func TestRecords(t *testing.T) {
+	recs := payload.Decode(mustRead(t, "../../events/sqs-batch.json"))
+	if len(recs) != 3 || recs.Source() != payload.SourceSQS {
+		t.Fatalf("%d records from %q", len(recs), recs.Source())
+	}
+	for i, r := range recs {
+		if r.Index != i || r.Source != payload.SourceSQS || r.Notification == nil || r.Err != nil || r.Render != nil {
+			t.Errorf("record %d: %+v", i, r)
+		}
+		if want := fmt.Sprintf("059f36b4-0000-4000-8000-0000000000%d", 14+i); r.ID != want || r.ReceiptHandle != "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a0000"+want[len(want)-2:] {
+			t.Errorf("record %d: ID %q receipt handle %q", i, r.ID, r.ReceiptHandle)
+		}
+		var ev struct {
+			Records []json.RawMessage
+		}
+		if err := json.Unmarshal(r.Event(), &ev); err != nil || len(ev.Records) != 1 || !strings.Contains(string(ev.Records[0]), r.ID) {
+			t.Errorf("record %d's event is not a one-record event: %v %s", i, err, r.Event())
+		}
+		again := payload.Decode(r.Event())
+		if len(again) != 1 || again[0].ID != r.ID || again[0].Notification == nil || !reflect.DeepEqual(*again[0].Notification, *r.Notification) {
+			t.Errorf("record %d replays as %+v", i, again)
+		}
+	}
+
+	// A batch that is not in Lambda's plain shape (another key, another spelling, white space)
+	// splits the slow way, to the same events.
+	twice := strings.Replace(string(mustRead(t, "../../events/sqs-batch.json")), `"Records"`, `"records"`, 1)
+	twice = strings.TrimSuffix(strings.TrimSpace(twice), "}") + `, "extra": {"Records": []} }`
+	for i, r := range payload.Decode([]byte(twice)) {
+		if !bytes.Equal(r.Event(), recs[i].Event()) {
+			t.Errorf("record %d of an unusual batch: %s", i, r.Event())
+		}
+	}
+
+	sns := mustRead(t, "../../events/sns-invocation-failed.json")
+	one := payload.Decode(sns)
+	if len(one) != 1 || one[0].Source != payload.SourceSNS || one[0].ID != one[0].Notification.MessageID || !bytes.Equal(one[0].Event(), sns) {
+		t.Errorf("one SNS record: %+v, its event is the input: %v", one, bytes.Equal(one[0].Event(), sns))
+	}
+
+	bad := payload.Decode(mustRead(t, "testdata/sqs-bad-bodies.json"))
+	if bad.Source() != payload.SourceSQS || bad[1].Source != payload.SourceSQS || bad[2].Source != "" || bad[2].ID != "k-1" {
+		t.Errorf("an SQS batch of bad records is still an SQS batch (its response names them): %+v", bad)
+	}
+	unreadable := payload.Decode([]byte(`{"Records": [`))
+	if len(unreadable) != 1 || unreadable[0].Err == nil || unreadable[0].Source != "" || string(unreadable[0].Event()) != `{"Records": [` {
+		t.Errorf("unreadable input: %+v", unreadable)
+	}
+}
+
+// TestRenderRequests checks that the render queue's requests are told from notifications by
+// their typed key, record by record, and handed over undecoded.
+func TestRenderRequests(t *testing.T) {
+	recs := payload.Decode(mustRead(t, "testdata/sqs-render-requests.json"))
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	var req struct{ CommandID, Destination, Channel string }
+	if r := recs[0]; r.Render == nil || r.Notification != nil || r.Err != nil || r.ID != "render-0" || r.Source != payload.SourceSQS || json.Unmarshal(r.Render, &req) != nil || req.Channel != "#ops" {
+		t.Errorf("render request: %+v (%+v)", r, req)
+	}
+	if r := recs[1]; r.Notification == nil || r.Notification.Status != payload.StatusSuccess {
+		t.Errorf("the notification in the same batch: %+v", r)
+	}
+	// A body whose key holds no request is not one: it is bad input, named.
+	if r := recs[2]; r.Err == nil || r.Render != nil || r.Err.Code != payload.CodeNotRunCommand {
+		t.Errorf("empty render request: %+v", r)
+	}
+	// The key inside a notification's text is just text.
+	sneaky := mustRead(t, "../../events/sns-invocation-failed.json")
+	sneaky = bytes.Replace(sneaky, []byte(`AWS-RunPatchBaseline`), []byte(`ssmnotifyRender`), 1)
+	if r := payload.Decode(sneaky); len(r) != 1 || r[0].Notification == nil || r[0].Notification.DocumentName != "ssmnotifyRender" {
+		t.Errorf("a document named after the key: %+v", r)
 	}
 }

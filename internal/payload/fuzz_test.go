@@ -1,7 +1,9 @@
 package payload_test
 
 import (
+	"bytes"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/ssmnotify/ssmnotify/internal/payload"
@@ -19,7 +21,8 @@ func FuzzDecode(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		ns, errs := payload.Decode(raw)
+		recs := payload.Decode(raw)
+		ns, errs := recs.Notifications(), recs.Errors()
 		for _, n := range ns {
 			if n.CommandID == "" || n.Status == "" || n.EventTime.IsZero() {
 				t.Fatalf("incomplete notification: %+v", n)
@@ -46,6 +49,42 @@ func FuzzDecode(f *testing.F) {
 		for _, e := range errs {
 			if e == nil || e.Reason == "" || e.Code == "" || e.Error() == "" {
 				t.Fatalf("error without code or reason: %#v", e)
+			}
+		}
+		// Every record is exactly one thing, and its own event replays to that same thing.
+		for i := range recs {
+			r := &recs[i]
+			if r.Index != i {
+				t.Fatalf("record %d has index %d", i, r.Index)
+			}
+			set := 0
+			for _, ok := range []bool{r.Notification != nil, r.Render != nil, r.Err != nil} {
+				if ok {
+					set++
+				}
+			}
+			if set != 1 {
+				t.Fatalf("record %d is %d things: %+v", i, set, r)
+			}
+			again := payload.Decode(r.Event())
+			if len(again) != 1 {
+				t.Fatalf("record %d's event decodes to %d records: %q", i, len(again), r.Event())
+			}
+			a := &again[0]
+			switch {
+			case r.Notification != nil:
+				if a.Notification == nil || !reflect.DeepEqual(*a.Notification, *r.Notification) {
+					t.Fatalf("record %d replays as %+v, was %+v", i, a, r.Notification)
+				}
+			case r.Render != nil:
+				if !bytes.Equal(a.Render, r.Render) {
+					t.Fatalf("render request %d replays as %+v", i, a)
+				}
+			case a.Err == nil || a.Err.Code != r.Err.Code:
+				t.Fatalf("bad record %d (%v) replays as %+v", i, r.Err, a)
+			}
+			if a.Source != r.Source || a.ID != r.ID {
+				t.Fatalf("record %d replays from %s %q, was %s %q", i, a.Source, a.ID, r.Source, r.ID)
 			}
 		}
 	})

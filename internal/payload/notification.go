@@ -64,11 +64,6 @@ type Notification struct {
 	Region   string `json:"region"`
 	Account  string `json:"account"`
 	TopicARN string `json:"topicArn"`
-
-	// Record is the index of the Lambda event record this notification came from, and RecordID
-	// that record's own ID (the SQS messageId for SQS batches, which batchItemFailures name).
-	Record   int    `json:"-"`
-	RecordID string `json:"-"`
 }
 
 // Target is what a status belongs to: the instance for an invocation, or "" for the whole command.

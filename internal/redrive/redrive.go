@@ -159,7 +159,13 @@ func ReplayEvent(body []byte, messageID string) (json.RawMessage, string, error)
 	case probe.Code != "":
 		return nil, "", fmt.Errorf("message %s was parked without its event (it was too large to keep)", messageID)
 	case len(probe.RequestPayload) > 0 && probe.RequestContext != nil:
+		if at, ok := digestRun(probe.RequestPayload); ok {
+			return nil, "", fmt.Errorf("message %s is a failed digest run (scheduled %s), which the router cannot replay: invoke the digest function with its requestPayload, then delete the message", messageID, at)
+		}
 		return probe.RequestPayload, "Lambda on-failure record: " + probe.RequestContext.Condition, nil
+	}
+	if at, ok := digestRun(body); ok {
+		return nil, "", fmt.Errorf("message %s is a digest invocation EventBridge Scheduler could not make (scheduled %s): invoke the digest function with the message body, then delete the message", messageID, at)
 	}
 	// A buffer queue's own dead letter: the body is what SNS put on the queue.
 	ev, err := json.Marshal(map[string]any{"Records": []map[string]any{{
@@ -169,4 +175,18 @@ func ReplayEvent(body []byte, messageID string) (json.RawMessage, string, error)
 		return nil, "", err
 	}
 	return ev, "buffer queue dead letter", nil
+}
+
+// digestRun reports whether ev is the digest's scheduled event (which the dead-letter queue also
+// keeps: the digest's on-failure destination and its schedule's dead-letter queue), and its
+// scheduled time. Replayed into the router it would only be parked again as unsupported.
+func digestRun(ev []byte) (string, bool) {
+	var probe struct {
+		DetailType string `json:"detail-type"`
+		Time       string `json:"time"`
+	}
+	if json.Unmarshal(ev, &probe) != nil || probe.DetailType != "Scheduled Event" {
+		return "", false
+	}
+	return probe.Time, true
 }

@@ -111,3 +111,26 @@ func TestOversizedParkKeepsReason(t *testing.T) {
 		t.Errorf("sent %d bytes", len(q.sent[0]))
 	}
 }
+
+// TestDigestFailuresAreNotReplayedIntoTheRouter: the dead-letter queue also keeps failed digest
+// runs (Lambda's on-failure record, or Scheduler's dead letter, which is the event itself).
+// Redrive names them and leaves them on the queue rather than replaying them into the router.
+func TestDigestFailuresAreNotReplayedIntoTheRouter(t *testing.T) {
+	event := `{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.scheduler","time":"2026-05-05T07:00:00Z","detail":{}}`
+	for name, body := range map[string]string{
+		"Lambda on-failure record": `{"version":"1.0","requestContext":{"condition":"RetriesExhausted","functionArn":"arn:aws:lambda:eu-west-1:111122223333:function:SSMNotify-DigestFunction:$LATEST"},"requestPayload":` + event + `}`,
+		"Scheduler dead letter":    event,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ev, _, err := redrive.ReplayEvent([]byte(body), "m-1")
+			if err == nil || ev != nil {
+				t.Fatalf("ReplayEvent = %s, %v; want an error naming the digest run", ev, err)
+			}
+			for _, w := range []string{"m-1", "digest", "2026-05-05T07:00:00Z"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -72,7 +72,7 @@ func TestEmailHTMLMatchesTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ns, _ := payload.Decode(raw)
+			ns := payload.Decode(raw).Notifications()
 			for i := range ns {
 				t.Run(fmt.Sprintf("%s-%d", filepath.Base(f), i), func(t *testing.T) {
 					checkEmail(t, &ns[i], optionsFor(&ns[i]))

@@ -92,7 +92,7 @@ func TestGoldenEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ns, _ := payload.Decode(raw)
+		ns := payload.Decode(raw).Notifications()
 		for i := range ns {
 			name := strings.TrimSuffix(filepath.Base(f), ".json")
 			if len(ns) > 1 {

@@ -1,7 +1,7 @@
-// Package router is the router Lambda's handler: decode → guard → decide → claim → deliver →
-// complete, for every notification in an SNS, SQS or EventBridge event. The Lambda entry point,
-// the local CLI and the tests all run this same Handler; only its dependencies differ (DynamoDB
-// or the in-process store, live or preview delivery).
+// Package router is the router Lambda's handler: decode (once, into records) → guard → decide →
+// claim → deliver → complete or park, for every record of an SNS, SQS or EventBridge event. The
+// Lambda entry point, the local CLI and the tests all run this same Handler; only its
+// dependencies differ (DynamoDB or the in-process store, live or preview delivery).
 package router
 
 import (
@@ -17,8 +17,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
-	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/state"
@@ -26,8 +26,9 @@ import (
 )
 
 // Deliverer sends one notification to one destination. Its errors are classified with
-// internal/notify: retryable (a later try may succeed) or permanent (it will not). An
-// unclassified error counts as retryable, the safe side for "nothing is lost".
+// internal/fault (notify's retryable and permanent errors are): permanent (parked with the
+// destination's reason), infrastructure (retried and counted) or retryable. An unclassified error
+// counts as retryable, the safe side for "nothing is lost".
 type Deliverer interface {
 	Deliver(ctx context.Context, d rules.Delivery, n *payload.Notification) error
 }
@@ -78,12 +79,15 @@ const (
 	InProgress Outcome = "in_progress" // another invocation holds the claim: retry later
 	Unchanged  Outcome = "unchanged"   // a scheduled render found the message up to date
 	Retryable  Outcome = "failed_retryable"
-	Permanent  Outcome = "failed_permanent" // parked for an operator
-	BadInput   Outcome = "bad_input"        // parked for an operator
+	// Infrastructure: the store, a permission or the dead-letter queue failed. Retried like
+	// Retryable, and counted as InfrastructureError for an alarm: never parked as bad input.
+	Infrastructure Outcome = "failed_infrastructure"
+	Permanent      Outcome = "failed_permanent" // parked for an operator
+	BadInput       Outcome = "bad_input"        // parked for an operator
 )
 
 // Retry reports whether the outcome asks Lambda to try the record again.
-func (o Outcome) Retry() bool { return o == Retryable || o == InProgress }
+func (o Outcome) Retry() bool { return o == Retryable || o == InProgress || o == Infrastructure }
 
 // Result is one line of the router's account of an event.
 type Result struct {
@@ -99,6 +103,8 @@ type Result struct {
 	Thread thread.Outcome
 	// CommandID names the command of a scheduled render (which has no notification).
 	CommandID string
+
+	rec *payload.Record // what to park, should it come to that
 }
 
 // Report is everything the router did with one event.
@@ -190,136 +196,147 @@ func orDash(s string) string {
 	return s
 }
 
-// Process routes every notification in the event and reports what happened to each. It returns
-// an error only when the event cannot be accounted for at all (parking a bad record failed);
-// everything else is in the report.
+// Process routes every record of the event and reports what happened to each, failures
+// included; the error is reserved for an event that cannot be accounted for at all.
 func (h *Handler) Process(ctx context.Context, raw []byte) (*Report, error) {
 	start := h.now()
-	m := metrics.New("router")
+	inv := &invocation{h: h, m: metrics.New("router"), log: h.logger(ctx), rep: &Report{}}
 	defer func() {
 		if h.Metrics != nil {
-			_ = m.Flush(h.Metrics, h.now())
+			_ = inv.m.Flush(h.Metrics, h.now())
 		}
 	}()
-	if reqs, ids, ok := renderRequests(raw); ok {
-		return h.processRenders(ctx, reqs, ids, m), nil
-	}
-	ns, bad := payload.Decode(raw)
-	rep := &Report{}
-	if len(ns) > 0 {
-		rep.Source = ns[0].Source
-	} else if len(bad) > 0 {
-		rep.Source = bad[0].Source
-	}
-	if rep.Source == "" && looksLikeSQS(raw) {
-		rep.Source = payload.SourceSQS
-	}
-	m.Add("Received", float64(len(ns)+len(bad)))
-	log := h.logger(ctx)
+	recs := payload.Decode(raw)
+	inv.rep.Source = recs.Source()
 
-	for _, e := range bad {
-		m.Add("Unrecognized", 1)
-		res := Result{Record: e.Index, RecordID: e.MessageID, Outcome: BadInput, Reason: e.Error()}
-		if err := h.park(ctx, Parked{Code: CodeBadInput, Reason: e.Error(), Event: payload.RecordEvent(raw, e.Index)}); err != nil {
-			// Could not keep it: let Lambda retry the record rather than lose it.
-			res.Outcome, res.Reason = Retryable, "bad input, and parking it failed: "+err.Error()
+	// Scheduled renders and bad records first, in record order; then the notifications, older
+	// status changes first within the batch: fewer of them end up stale.
+	var order []int
+	renders := 0
+	for i := range recs {
+		switch rec := &recs[i]; {
+		case rec.Render != nil:
+			renders++
+			inv.render(ctx, rec)
+		case rec.Err != nil:
+			inv.badInput(ctx, rec)
+		default:
+			order = append(order, i)
 		}
-		log.LogAttrs(ctx, slog.LevelWarn, "notification", slog.Int("record", e.Index), slog.String("message_id", e.MessageID),
-			slog.String("outcome", string(res.Outcome)), slog.String("code", e.Code), slog.String("reason", res.Reason))
-		rep.Results = append(rep.Results, res)
 	}
-
-	// Within one batch, older status changes first: fewer of them end up stale.
-	order := make([]int, len(ns))
-	for i := range order {
-		order[i] = i
+	if len(recs) == 0 || renders < len(recs) {
+		// Notifications received, bad ones included; a batch of render requests only has none.
+		inv.m.Add("Received", float64(len(recs)-renders))
 	}
-	sort.SliceStable(order, func(a, b int) bool { return ns[order[a]].EventTime.Before(ns[order[b]].EventTime) })
-	work := &threadWork{byKey: map[threadKey]*threadJob{}}
+	sort.SliceStable(order, func(a, b int) bool {
+		return recs[order[a]].Notification.EventTime.Before(recs[order[b]].Notification.EventTime)
+	})
 	for _, i := range order {
-		rep.Results = append(rep.Results, h.route(ctx, raw, &ns[i], m, log, work, len(rep.Results))...)
+		inv.route(ctx, &recs[i])
 	}
-	h.runThreads(ctx, raw, rep, work, m, log)
-	log.LogAttrs(ctx, slog.LevelDebug, "event done", slog.String("source", string(rep.Source)), slog.Int("results", len(rep.Results)),
+	inv.runThreads(ctx)
+	inv.log.LogAttrs(ctx, slog.LevelDebug, "event done", slog.String("source", string(inv.rep.Source)), slog.Int("results", len(inv.rep.Results)),
 		slog.Duration("duration", h.now().Sub(start)))
-	return rep, nil
+	return inv.rep, nil
+}
+
+// invocation is what the records of one event share while they are routed: the handler, the
+// invocation's metrics and logger, the report, and the command messages to render after the
+// batch.
+type invocation struct {
+	h    *Handler
+	m    *metrics.Recorder
+	log  *slog.Logger
+	rep  *Report
+	work threadWork
+}
+
+// badInput parks a record that could not be decoded.
+func (inv *invocation) badInput(ctx context.Context, rec *payload.Record) {
+	e := rec.Err
+	inv.m.Add("Unrecognized", 1)
+	res := Result{Record: rec.Index, RecordID: rec.ID, rec: rec}
+	res.Outcome, res.Reason = inv.park(ctx, rec, CodeBadInput, nil, e.Error())
+	level := slog.LevelWarn
+	if res.Outcome != BadInput {
+		level = slog.LevelError // could not keep it: retried
+	}
+	inv.log.LogAttrs(ctx, level, "notification", slog.Int("record", rec.Index), slog.String("message_id", rec.ID),
+		slog.String("outcome", string(res.Outcome)), slog.String("code", e.Code), slog.String("reason", res.Reason))
+	inv.rep.Results = append(inv.rep.Results, res)
 }
 
 // route handles one notification: guard, decide, then deliver to each destination.
-func (h *Handler) route(ctx context.Context, raw []byte, n *payload.Notification, m *metrics.Recorder, log *slog.Logger, work *threadWork, offset int) []Result {
+func (inv *invocation) route(ctx context.Context, rec *payload.Record) {
+	h, n := inv.h, rec.Notification
 	start := h.now()
-	base := Result{Record: n.Record, RecordID: n.RecordID, Notification: n}
-	emit := func(r Result, level slog.Level) Result {
-		h.logResult(ctx, log, level, r, h.now().Sub(start))
-		return r
+	base := Result{Record: rec.Index, RecordID: rec.ID, Notification: n, rec: rec}
+	emit := func(r Result) {
+		h.logResult(ctx, inv.log, levelOf(r.Outcome), r, h.now().Sub(start))
+		inv.rep.Results = append(inv.rep.Results, r)
 	}
 
 	obs, err := h.Store.Observe(ctx, n, h.now())
 	if err != nil {
 		r := base
-		if state.IsRetryable(err) {
-			r.Outcome, r.Reason = Retryable, "ordering guard: "+err.Error()
-			m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "retryable"})
-			return []Result{emit(r, slog.LevelError)}
+		reason := "ordering guard: " + err.Error()
+		if fault.Of(err) == fault.BadInput {
+			reason = "ordering guard refused it: " + err.Error()
 		}
-		r.Outcome, r.Reason = BadInput, "ordering guard refused it: "+err.Error()
-		m.Add("Unrecognized", 1)
-		if perr := h.park(ctx, Parked{Code: CodeBadInput, Reason: r.Reason, CommandID: n.CommandID, InstanceID: n.InstanceID, Status: string(n.Status), Event: payload.RecordEvent(raw, n.Record)}); perr != nil {
-			r.Outcome, r.Reason = Retryable, r.Reason+"; parking it failed: "+perr.Error()
-		}
-		return []Result{emit(r, slog.LevelWarn)}
+		r.Outcome, r.Reason = inv.fail(ctx, rec, nil, reason, err)
+		inv.count(r, "")
+		emit(r)
+		return
 	}
 	if obs.Verdict == state.Stale {
-		m.Add("Stale", 1)
+		inv.m.Add("Stale", 1)
 		r := base
 		r.Outcome, r.Reason = Stale, "older than the stored status"
-		return []Result{emit(r, slog.LevelInfo)}
+		emit(r)
+		return
 	}
 
 	// The command's evolving messages follow every status change, delivered or not.
 	if h.Threads != nil {
-		work.touch(n, obs.Verdict == state.Duplicate)
+		inv.work.touch(rec, obs.Verdict == state.Duplicate)
 	}
 	d := h.Rules.Decide(n, h.now())
 	if !d.Delivered() {
 		r := base
 		r.Outcome, r.Reason = dropOutcome(d.Drop), d.Reason
-		m.Add(metricName(r.Outcome), 1)
-		return []Result{emit(r, slog.LevelInfo)}
+		inv.m.Add(metricName(r.Outcome), 1)
+		emit(r)
+		return
 	}
 
 	lease := h.leaseUntil(ctx)
-	out := make([]Result, 0, len(d.Deliveries))
 	for _, dl := range d.Deliveries {
 		r := base
 		r.Route, r.Destination = dl.Route, dl.Destination.Name
 		if h.threaded(dl.Destination) {
 			// Rendered once per command after the batch: see runThreads.
 			r.Outcome, r.Reason = Delivered, "pending"
-			work.add(n, dl.Destination, obs.Verdict == state.Duplicate, offset+len(out))
-			out = append(out, r)
+			inv.work.add(rec, dl.Destination, obs.Verdict == state.Duplicate, len(inv.rep.Results))
+			inv.rep.Results = append(inv.rep.Results, r)
 			continue
 		}
-		r.Outcome, r.Reason = h.deliver(ctx, raw, n, dl, lease)
-		h.count(m, r, dl.Destination.Type)
-		level := slog.LevelInfo
-		if r.Outcome == Retryable || r.Outcome == Permanent {
-			level = slog.LevelError
-		}
-		out = append(out, emit(r, level))
+		r.Outcome, r.Reason = inv.deliver(ctx, rec, dl, lease)
+		inv.count(r, dl.Destination.Type)
+		emit(r)
 	}
-	return out
 }
 
 // deliver claims one delivery, sends it, and completes or releases the claim.
-func (h *Handler) deliver(ctx context.Context, raw []byte, n *payload.Notification, dl rules.Delivery, lease time.Time) (Outcome, string) {
+func (inv *invocation) deliver(ctx context.Context, rec *payload.Record, dl rules.Delivery, lease time.Time) (Outcome, string) {
+	h, n := inv.h, rec.Notification
+	if !lease.After(h.now()) {
+		// The invocation's deadline has passed: a claim would end before it began.
+		return Retryable, "no time left before the invocation's deadline"
+	}
 	key := state.NotificationClaim(n.CommandID, n.Target(), n.Status, dl.Destination.Name)
 	c, err := h.Store.Claim(ctx, key, h.now(), lease)
 	if err != nil {
-		if state.IsRetryable(err) {
-			return Retryable, "claim: " + err.Error()
-		}
-		return h.parkPermanent(ctx, raw, n, dl, "claim: "+err.Error())
+		return inv.fail(ctx, rec, &dl, "claim: "+err.Error(), err)
 	}
 	switch c.Outcome {
 	case state.ClaimDone:
@@ -345,35 +362,53 @@ func (h *Handler) deliver(ctx context.Context, raw []byte, n *payload.Notificati
 		return Delivered, ""
 	}
 
-	if rerr := h.Store.Release(ctx, c, h.now()); rerr != nil && !errors.Is(rerr, state.ErrNotHeld) && notify.IsPermanent(sendErr) {
+	if rerr := h.Store.Release(ctx, c, h.now()); rerr != nil && !errors.Is(rerr, state.ErrNotHeld) && fault.Of(sendErr).Park() {
 		// A permanent failure whose claim could not be released would block its replay until the
 		// lease passes; say so, the replay will wait.
 		sendErr = fmt.Errorf("%w (and releasing the claim failed: %v)", sendErr, rerr)
 	}
-	if notify.IsPermanent(sendErr) {
-		return h.parkPermanent(ctx, raw, n, dl, sendErr.Error())
-	}
-	return Retryable, sendErr.Error()
+	return inv.fail(ctx, rec, &dl, sendErr.Error(), sendErr)
 }
 
-func (h *Handler) parkPermanent(ctx context.Context, raw []byte, n *payload.Notification, dl rules.Delivery, reason string) (Outcome, string) {
-	err := h.park(ctx, Parked{
-		Code: CodePermanent, Reason: reason, Destination: dl.Destination.Name,
-		CommandID: n.CommandID, InstanceID: n.InstanceID, Status: string(n.Status),
-		Event: payload.RecordEvent(raw, n.Record),
-	})
-	if err != nil {
-		return Retryable, reason + "; parking it failed: " + err.Error()
+// fail decides what becomes of a record that failed with err, by err's class (internal/fault):
+// bad input and permanent failures are parked with reason (and the destination, dl, when there
+// is one); an infrastructure failure is retried and counted for the alarm; anything else is
+// retried.
+func (inv *invocation) fail(ctx context.Context, rec *payload.Record, dl *rules.Delivery, reason string, err error) (Outcome, string) {
+	switch fault.Of(err) {
+	case fault.BadInput:
+		inv.m.Add("Unrecognized", 1)
+		return inv.park(ctx, rec, CodeBadInput, dl, reason)
+	case fault.Permanent:
+		return inv.park(ctx, rec, CodePermanent, dl, reason)
+	case fault.Infrastructure:
+		inv.m.Add("InfrastructureError", 1)
+		return Infrastructure, reason
 	}
-	return Permanent, reason
+	return Retryable, reason
 }
 
-func (h *Handler) park(ctx context.Context, p Parked) error {
-	p.ParkedAt = h.now()
+// park keeps rec for an operator with its one-record event. When the dead-letter queue refuses
+// it, the record is retried instead (an infrastructure failure): never lost.
+func (inv *invocation) park(ctx context.Context, rec *payload.Record, code string, dl *rules.Delivery, reason string) (Outcome, string) {
+	p := Parked{Code: code, Reason: reason, Event: rec.Event(), ParkedAt: inv.h.now()}
+	if n := rec.Notification; n != nil {
+		p.CommandID, p.InstanceID, p.Status = n.CommandID, n.InstanceID, string(n.Status)
+	}
+	if dl != nil {
+		p.Destination = dl.Destination.Name
+	}
 	if len(p.Event) > 0 && !json.Valid(p.Event) {
 		p.EventText, p.Event = string(p.Event), nil
 	}
-	return h.Park.Park(ctx, p)
+	if err := inv.h.Park.Park(ctx, p); err != nil {
+		inv.m.Add("InfrastructureError", 1)
+		return Infrastructure, reason + "; parking it failed: " + err.Error()
+	}
+	if code == CodePermanent {
+		return Permanent, reason
+	}
+	return BadInput, reason
 }
 
 func (h *Handler) leaseUntil(ctx context.Context) time.Time {
@@ -427,13 +462,14 @@ func metricName(o Outcome) string {
 	return "NoRoute"
 }
 
-// looksLikeSQS tells an SQS batch whose every record was bad from other events, so that its
-// response is still a partial batch response.
-func looksLikeSQS(raw []byte) bool {
-	var ev struct {
-		Records []struct {
-			EventSource string `json:"eventSource"`
-		} `json:"Records"`
+// levelOf is the log level of a decision line: errors for what an operator or a retry must
+// handle, a warning for bad input (parked), information otherwise.
+func levelOf(o Outcome) slog.Level {
+	switch o {
+	case Retryable, Permanent, Infrastructure:
+		return slog.LevelError
+	case BadInput:
+		return slog.LevelWarn
 	}
-	return json.Unmarshal(raw, &ev) == nil && len(ev.Records) > 0 && ev.Records[0].EventSource == "aws:sqs"
+	return slog.LevelInfo
 }

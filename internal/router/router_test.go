@@ -276,7 +276,7 @@ func TestBadRecordNeverBlocksTheOthers(t *testing.T) {
 	if len(parked) != 1 || parked[0].Code != router.CodeBadInput {
 		t.Fatalf("parked %+v", parked)
 	}
-	if _, errs := payload.Decode(parked[0].Event); len(errs) != 1 {
+	if errs := payload.Decode(parked[0].Event).Errors(); len(errs) != 1 {
 		t.Errorf("the parked event holds just the bad record: %s", parked[0].Event)
 	}
 	if _, err := f.h.Handle(t.Context(), event(t, "bad/not-json.json")); err != nil {
@@ -316,9 +316,9 @@ routes:
 	if !ok {
 		t.Fatalf("response %T", resp)
 	}
-	ns, _ := payload.Decode(event(t, "sqs-batch.json"))
-	if len(r.BatchItemFailures) != 1 || r.BatchItemFailures[0].ItemIdentifier != ns[1].RecordID {
-		t.Errorf("batchItemFailures %+v, want only the Success record %s", r.BatchItemFailures, ns[1].RecordID)
+	recs := payload.Decode(event(t, "sqs-batch.json"))
+	if len(r.BatchItemFailures) != 1 || r.BatchItemFailures[0].ItemIdentifier != recs[1].ID {
+		t.Errorf("batchItemFailures %+v, want only the Success record %s", r.BatchItemFailures, recs[1].ID)
 	}
 	b, _ := json.Marshal(resp)
 	if !strings.Contains(string(b), `"batchItemFailures":[{"itemIdentifier":"`) {
@@ -328,8 +328,7 @@ routes:
 
 func TestConcurrentDuplicateBacksOff(t *testing.T) {
 	f := newFixture(t, "")
-	ns, _ := payload.Decode(event(t, "sns-invocation-failed.json"))
-	n := ns[0]
+	n := payload.Decode(event(t, "sns-invocation-failed.json")).Notifications()[0]
 	// Another invocation claimed the Slack delivery and is still sending it.
 	key := state.NotificationClaim(n.CommandID, n.Target(), n.Status, "ops-slack")
 	if c, err := f.store.Claim(t.Context(), key, now, now.Add(time.Minute)); err != nil || c.Outcome != state.ClaimWon {

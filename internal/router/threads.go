@@ -1,14 +1,13 @@
 package router
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
-	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/state"
@@ -25,9 +24,9 @@ type threadKey struct{ command, destination string }
 // threadJob is one (command, destination) message to bring up to date after the batch.
 type threadJob struct {
 	req     thread.Request
-	results []int // the deliveries routed to it, as indexes into the report's results
-	n       *payload.Notification
-	dup     bool // every notification behind it was a duplicate
+	results []int           // the deliveries routed to it, as indexes into the report's results
+	rec     *payload.Record // the latest record behind it
+	dup     bool            // every notification behind it was a duplicate
 }
 
 // threadWork collects, over one batch, the commands whose messages may need rendering: one
@@ -35,7 +34,7 @@ type threadJob struct {
 type threadWork struct {
 	byKey   map[threadKey]*threadJob
 	order   []threadKey
-	touched []*payload.Notification // latest notification of each command touched, in order
+	touched []*payload.Record // latest record of each command touched, in order
 	dupCmd  map[string]bool
 }
 
@@ -46,45 +45,51 @@ func newThreadRequest(n *payload.Notification, dest *rules.Destination) thread.R
 	}
 }
 
-// touch notes that n changed (or repeated) its command's state.
-func (w *threadWork) touch(n *payload.Notification, dup bool) {
+// touch notes that rec's notification changed (or repeated) its command's state.
+func (w *threadWork) touch(rec *payload.Record, dup bool) {
 	if w.dupCmd == nil {
 		w.dupCmd = map[string]bool{}
 	}
+	cmd := rec.Notification.CommandID
 	for i, t := range w.touched {
-		if t.CommandID == n.CommandID {
-			w.touched[i] = n
-			w.dupCmd[n.CommandID] = w.dupCmd[n.CommandID] && dup
+		if t.Notification.CommandID == cmd {
+			w.touched[i] = rec
+			w.dupCmd[cmd] = w.dupCmd[cmd] && dup
 			return
 		}
 	}
-	w.touched = append(w.touched, n)
-	w.dupCmd[n.CommandID] = dup
+	w.touched = append(w.touched, rec)
+	w.dupCmd[cmd] = dup
 }
 
 // add routes the delivery at result index idx to the command's message in dest.
-func (w *threadWork) add(n *payload.Notification, dest *rules.Destination, dup bool, idx int) {
-	k := threadKey{n.CommandID, dest.Name}
+func (w *threadWork) add(rec *payload.Record, dest *rules.Destination, dup bool, idx int) {
+	if w.byKey == nil {
+		w.byKey = map[threadKey]*threadJob{}
+	}
+	k := threadKey{rec.Notification.CommandID, dest.Name}
 	j := w.byKey[k]
 	if j == nil {
-		j = &threadJob{req: newThreadRequest(n, dest), dup: true}
+		j = &threadJob{req: newThreadRequest(rec.Notification, dest), dup: true}
 		w.byKey[k] = j
 		w.order = append(w.order, k)
 	}
 	j.results = append(j.results, idx)
-	j.n = n
+	j.rec = rec
 	j.dup = j.dup && dup
 }
 
 // runThreads renders, once per command and destination, the messages the batch touched: those
 // it delivered to, and those of commands that already have a message in a threaded channel
 // (their counts changed even if the rules sent this status nowhere).
-func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *threadWork, m *metrics.Recorder, log *slog.Logger) {
+func (inv *invocation) runThreads(ctx context.Context) {
+	h, w := inv.h, &inv.work
 	if h.Threads == nil {
 		return
 	}
 	now := h.now()
-	for _, n := range w.touched {
+	for _, rec := range w.touched {
+		n := rec.Notification
 		for _, dest := range h.Rules.Destinations() {
 			if !h.threaded(dest) {
 				continue
@@ -99,7 +104,10 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 				// of the command renders it).
 				continue
 			}
-			w.byKey[k] = &threadJob{req: newThreadRequest(n, dest), n: n, dup: w.dupCmd[n.CommandID]}
+			if w.byKey == nil {
+				w.byKey = map[threadKey]*threadJob{}
+			}
+			w.byKey[k] = &threadJob{req: newThreadRequest(n, dest), rec: rec, dup: w.dupCmd[n.CommandID]}
 			w.order = append(w.order, k)
 		}
 	}
@@ -107,12 +115,7 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 		j := w.byKey[k]
 		out, err := h.Threads.Tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
-		switch {
-		case err != nil && notify.IsPermanent(err):
-			outcome, reason = Permanent, "command message: "+err.Error()
-		case err != nil:
-			outcome, reason = Retryable, "command message: "+err.Error()
-		case j.dup:
+		if j.dup && err == nil {
 			// Shown already; a render here only catches up on what others changed.
 			outcome, reason = Duplicate, "the command's message already shows it"
 		}
@@ -120,95 +123,76 @@ func (h *Handler) runThreads(ctx context.Context, raw []byte, rep *Report, w *th
 			if out == thread.Unchanged || out == thread.Scheduled {
 				continue // nothing to report for a message this batch did not change
 			}
-			rep.Results = append(rep.Results, Result{Record: j.n.Record, RecordID: j.n.RecordID, Notification: j.n, Destination: k.destination, CommandID: k.command})
-			j.results = append(j.results, len(rep.Results)-1)
+			rec := j.rec
+			inv.rep.Results = append(inv.rep.Results, Result{Record: rec.Index, RecordID: rec.ID, Notification: rec.Notification, Destination: k.destination, CommandID: k.command, rec: rec})
+			j.results = append(j.results, len(inv.rep.Results)-1)
 		}
 		for _, idx := range j.results {
-			r := &rep.Results[idx]
+			r := &inv.rep.Results[idx]
 			r.Outcome, r.Reason, r.Thread, r.CommandID = outcome, reason, out, k.command
-			if outcome == Permanent {
-				r.Outcome, r.Reason = h.parkPermanent(ctx, raw, r.Notification, rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, err.Error())
-			}
-			h.count(m, *r, rules.DestinationSlack)
-			level := slog.LevelInfo
-			if r.Outcome == Retryable || r.Outcome == Permanent {
-				level = slog.LevelError
-			}
-			h.logResult(ctx, log, level, *r, 0)
-		}
-	}
-}
-
-// processRenders runs scheduled renders (from the render queue).
-func (h *Handler) processRenders(ctx context.Context, reqs []thread.Request, ids []string, m *metrics.Recorder) *Report {
-	rep := &Report{Source: payload.SourceSQS}
-	log := h.logger(ctx)
-	for i, req := range reqs {
-		r := Result{Record: i, RecordID: ids[i], Destination: req.Destination, CommandID: req.CommandID}
-		if h.Threads == nil {
-			r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
-		} else {
-			out, err := h.Threads.Tick(ctx, req)
-			r.Thread = out
-			switch {
-			case err == nil:
-				r.Outcome, r.Reason = Delivered, "command message: "+string(out)
-				if out == thread.Unchanged || out == thread.Scheduled {
-					r.Outcome = Unchanged
+			if err != nil {
+				// A failure the operator must fix is parked with Slack's own words; one that a
+				// retry may get past says where it happened.
+				reason := "command message: " + err.Error()
+				if fault.Of(err).Park() {
+					reason = err.Error()
 				}
-			case notify.IsPermanent(err):
-				// The next notification of the command renders again; nothing to replay.
-				r.Outcome, r.Reason = Permanent, "command message: "+err.Error()
-			default:
-				r.Outcome, r.Reason = Retryable, "command message: "+err.Error()
+				r.Outcome, r.Reason = inv.fail(ctx, r.rec, &rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, reason, err)
 			}
+			inv.count(*r, rules.DestinationSlack)
+			h.logResult(ctx, inv.log, levelOf(r.Outcome), *r, 0)
 		}
-		m.Add("Renders", 1)
-		log.LogAttrs(ctx, slog.LevelInfo, "render", slog.String("command_id", req.CommandID), slog.String("destination", req.Destination),
-			slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason))
-		rep.Results = append(rep.Results, r)
 	}
-	return rep
 }
 
-// renderRequests recognizes an SQS batch from the render queue: every body a scheduled render.
-func renderRequests(raw []byte) ([]thread.Request, []string, bool) {
-	if !bytes.Contains(raw, []byte(thread.RenderKey)) {
-		return nil, nil, false
-	}
-	var ev struct {
-		Records []struct {
-			MessageID string `json:"messageId"`
-			Body      string `json:"body"`
-		} `json:"Records"`
-	}
-	if json.Unmarshal(raw, &ev) != nil || len(ev.Records) == 0 {
-		return nil, nil, false
-	}
-	reqs := make([]thread.Request, 0, len(ev.Records))
-	ids := make([]string, 0, len(ev.Records))
-	for _, rec := range ev.Records {
-		r, ok := thread.ParseRender(rec.Body)
-		if !ok {
-			return nil, nil, false
+// render runs a scheduled render (from the render queue).
+func (inv *invocation) render(ctx context.Context, rec *payload.Record) {
+	h := inv.h
+	req, ok := thread.ParseRequest(rec.Render)
+	r := Result{Record: rec.Index, RecordID: rec.ID, Destination: req.Destination, CommandID: req.CommandID, rec: rec}
+	switch {
+	case !ok:
+		inv.m.Add("Unrecognized", 1)
+		r.Outcome, r.Reason = inv.park(ctx, rec, CodeBadInput, nil, fmt.Sprintf("record %d (sqs message %s): scheduled render request without a command ID or channel", rec.Index, rec.ID))
+	case h.Threads == nil:
+		r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
+	default:
+		out, err := h.Threads.Tick(ctx, req)
+		r.Thread = out
+		switch class := fault.Of(err); {
+		case err == nil:
+			r.Outcome, r.Reason = Delivered, "command message: "+string(out)
+			if out == thread.Unchanged || out == thread.Scheduled {
+				r.Outcome = Unchanged
+			}
+		case class.Park():
+			// The next notification of the command renders again; nothing to replay.
+			r.Outcome, r.Reason = Permanent, "command message: "+err.Error()
+		case class == fault.Infrastructure:
+			inv.m.Add("InfrastructureError", 1)
+			r.Outcome, r.Reason = Infrastructure, "command message: "+err.Error()
+		default:
+			r.Outcome, r.Reason = Retryable, "command message: "+err.Error()
 		}
-		reqs = append(reqs, r)
-		ids = append(ids, rec.MessageID)
 	}
-	return reqs, ids, true
+	inv.m.Add("Renders", 1)
+	inv.log.LogAttrs(ctx, levelOf(r.Outcome), "render", slog.String("command_id", req.CommandID), slog.String("destination", req.Destination),
+		slog.String("outcome", string(r.Outcome)), slog.String("reason", r.Reason))
+	inv.rep.Results = append(inv.rep.Results, r)
 }
 
-// count adds r to the invocation's metrics.
-func (h *Handler) count(m *metrics.Recorder, r Result, typ rules.DestinationType) {
+// count adds a delivery's outcome to the invocation's metrics. Bad input (Unrecognized) and
+// infrastructure failures (InfrastructureError) are counted where they are found.
+func (inv *invocation) count(r Result, typ rules.DestinationType) {
 	switch r.Outcome {
 	case Delivered:
-		m.Add("Delivered", 1, metrics.Dimension{Name: "DestinationType", Value: string(typ)})
+		inv.m.Add("Delivered", 1, metrics.Dimension{Name: "DestinationType", Value: string(typ)})
 	case Duplicate:
-		m.Add("Duplicate", 1)
+		inv.m.Add("Duplicate", 1)
 	case Retryable, InProgress:
-		m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "retryable"})
+		inv.m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "retryable"})
 	case Permanent:
-		m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "permanent"})
+		inv.m.Add("DeliveryFailed", 1, metrics.Dimension{Name: "Class", Value: "permanent"})
 	}
 }
 

@@ -43,6 +43,14 @@ func compareTimeline(a, b Timeline) int {
 	return strings.Compare(string(a.Status), string(b.Status))
 }
 
+// MaxKeyPartBytes bounds the command ID, instance ID and status of a notification the store
+// accepts: each becomes part of DynamoDB keys (a partition key holds at most 2,048 bytes, a sort
+// key 1,024, and a claim key joins all three, escaped), while SSM's own are far shorter (a command
+// ID has 36 characters). A longer one is bad input, refused here rather than by DynamoDB, whose
+// refusal the store reports as an infrastructure fault.
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-partition-sort-keys
+const MaxKeyPartBytes = 128
+
 // TimelineOf is the timeline entry n would write, or an error wrapping ErrInvalid when n cannot
 // be placed in a timeline.
 func TimelineOf(n *payload.Notification) (Timeline, error) {
@@ -59,6 +67,8 @@ func TimelineOf(n *payload.Notification) (Timeline, error) {
 		return Timeline{}, fmt.Errorf("%w: notification of command %s without a status", ErrInvalid, n.CommandID)
 	case n.EventTime.IsZero():
 		return Timeline{}, fmt.Errorf("%w: notification of command %s without an event time", ErrInvalid, n.CommandID)
+	case len(n.CommandID) > MaxKeyPartBytes || len(n.InstanceID) > MaxKeyPartBytes || len(n.Status) > MaxKeyPartBytes:
+		return Timeline{}, fmt.Errorf("%w: command ID, instance ID or status longer than %d bytes", ErrInvalid, MaxKeyPartBytes)
 	}
 	return Timeline{CommandID: n.CommandID, Target: n.Target(), Status: n.Status, EventTime: n.EventTime.UTC()}, nil
 }

@@ -72,7 +72,7 @@ type FailureIndex interface {
 
 // MessageRefs keeps, per (command, Slack channel), the one message that shows the command: a
 // compare-and-swap record so that concurrent router invocations agree on who posts the parent
-// and who renders an update. ClaimParent and SetParentTS are built on it.
+// and who renders an update (internal/thread takes its render lease through it).
 type MessageRefs interface {
 	// Message returns the stored record for key; its Version is 0 when there is none (or its TTL
 	// has passed).
@@ -237,7 +237,7 @@ type MessageKey struct {
 }
 
 // Message is the record of one command's message in one channel. Apart from Key and Version its
-// fields are the caller's to use; ClaimParent and SetParentTS give them their usual meaning.
+// fields are the caller's to use; internal/thread gives them their usual meaning.
 type Message struct {
 	Key MessageKey
 	// TS is the Slack ts of the parent message, "" until it is posted.

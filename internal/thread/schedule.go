@@ -13,24 +13,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
-// RenderKey is the JSON key that marks a scheduled render in an SQS message body.
-const RenderKey = "ssmnotifyRender"
-
-// Envelope is the body of a scheduled render message.
+// Envelope is the body of a scheduled render message. payload.Decode recognises it by its key
+// (payload.RenderKey) and hands the request over to ParseRequest.
 type Envelope struct {
 	Render *Request `json:"ssmnotifyRender"`
 }
 
-// ParseRender reads a scheduled render from an SQS message body; ok is false for anything else.
-func ParseRender(body string) (Request, bool) {
-	if len(body) == 0 || body[0] != '{' {
+// ParseRequest reads a scheduled render request (the object under the body's key); ok is false
+// when it is not one that names a command and a channel.
+func ParseRequest(b []byte) (Request, bool) {
+	var r Request
+	if json.Unmarshal(b, &r) != nil || r.CommandID == "" || r.Channel == "" {
 		return Request{}, false
 	}
-	var e Envelope
-	if json.Unmarshal([]byte(body), &e) != nil || e.Render == nil || e.Render.CommandID == "" || e.Render.Channel == "" {
-		return Request{}, false
-	}
-	return *e.Render, true
+	return r, true
 }
 
 // SendMessageAPI is the one SQS call the scheduler makes.

@@ -138,7 +138,7 @@ func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
 	var held state.Message
 	for attempt := 0; ; attempt++ {
 		if attempt == maxAttempts {
-			return "", state.Unavailable(fmt.Errorf("message %s/%s: too many concurrent writers", req.CommandID, req.Channel))
+			return "", state.Contended(fmt.Errorf("message %s/%s: too many concurrent writers", req.CommandID, req.Channel))
 		}
 		m, err := t.Store.Message(ctx, key, now)
 		if err != nil {
@@ -179,7 +179,7 @@ func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
 	cur := held // first try against the record as we left it; re-read only after a lost race
 	for attempt := 0; ; attempt++ {
 		if attempt == maxAttempts {
-			return out, state.Unavailable(errors.New("write message record: too many concurrent writers"))
+			return out, state.Contended(errors.New("write message record: too many concurrent writers"))
 		}
 		if attempt > 0 {
 			var err error

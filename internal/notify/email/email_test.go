@@ -3,6 +3,7 @@ package email_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -203,8 +204,9 @@ func TestErrorClasses(t *testing.T) {
 					t.Fatalf("want permanent, got %v", err)
 				}
 			}
-			if notify.MaybeSent(err) != tc.maybeSent {
-				t.Errorf("MaybeSent = %v, want %v", notify.MaybeSent(err), tc.maybeSent)
+			var ne *notify.Error
+			if got := errors.As(err, &ne) && ne.MaybeSent; got != tc.maybeSent {
+				t.Errorf("MaybeSent = %v, want %v", got, tc.maybeSent)
 			}
 			if got := fake.requests.Load(); got != tc.requests {
 				t.Errorf("%d requests, want %d", got, tc.requests)

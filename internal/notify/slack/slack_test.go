@@ -187,7 +187,8 @@ func TestErrorClasses(t *testing.T) {
 					t.Fatalf("want permanent, got %v", err)
 				}
 			}
-			if got := notify.MaybeSent(err); got != tc.maybeSent {
+			var ne *notify.Error
+			if got := errors.As(err, &ne) && ne.MaybeSent; got != tc.maybeSent {
 				t.Errorf("MaybeSent = %v, want %v (%v)", got, tc.maybeSent, err)
 			}
 			if got := h.srv.CallCount(method); got != tc.requests {

@@ -67,14 +67,13 @@ const maxClaimAttempts = 3
 type Store struct {
 	api   API
 	table string
-	set   state.Settings
 }
 
 var _ state.Store = (*Store)(nil)
 
 // New returns a store on table through api.
-func New(api API, table string, opts ...state.Option) *Store {
-	return &Store{api: api, table: table, set: state.NewSettings(opts...)}
+func New(api API, table string) *Store {
+	return &Store{api: api, table: table}
 }
 
 // Observe implements state.Guard with one conditional UpdateItem: the condition encodes
@@ -102,7 +101,7 @@ func (s *Store) Observe(ctx context.Context, n *payload.Notification, now time.T
 		stN + " = " + st,
 		termN + " = " + e.value(&types.AttributeValueMemberBOOL{Value: terminal}),
 		etN + " = " + et,
-		exp + " = " + e.value(num(state.TTL(now.Add(s.set.Retention)))),
+		exp + " = " + e.value(num(state.TTL(now.Add(state.DefaultRetention)))),
 	}
 	// A field the notification lacks keeps what was stored (an SQS raw message has no region).
 	optional := []struct{ attr, v string }{{attrDocument, n.DocumentName}, {attrRegion, n.Region}, {attrAccount, n.Account}}
@@ -170,7 +169,7 @@ func (s *Store) Claim(ctx context.Context, key state.ClaimKey, now, leaseUntil t
 		item[attrToken] = str(token)
 		item[attrLease] = num(leaseUntil.UnixMilli())
 		// An abandoned claim is taken over when its lease ends; the TTL only clears it away.
-		item[state.TTLAttribute] = num(state.TTL(laterOf(now, leaseUntil).Add(s.set.DedupWindow)))
+		item[state.TTLAttribute] = num(state.TTL(laterOf(now, leaseUntil).Add(state.DefaultDedupWindow)))
 		_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: &s.table, Item: item, ConditionExpression: &cond,
 			ExpressionAttributeNames: e.names, ExpressionAttributeValues: e.values,
@@ -195,7 +194,7 @@ func (s *Store) Claim(ctx context.Context, key state.ClaimKey, now, leaseUntil t
 			return state.Claim{Key: key, Outcome: state.ClaimInProgress, LeaseUntil: time.UnixMilli(lease).UTC()}, nil
 		}
 	}
-	return state.Claim{}, fmt.Errorf("%s: %w", op, state.Unavailable(fmt.Errorf("claim kept changing for %d attempts", maxClaimAttempts)))
+	return state.Claim{}, fmt.Errorf("%s: %w", op, state.Contended(fmt.Errorf("claim kept changing for %d attempts", maxClaimAttempts)))
 }
 
 // Complete implements state.Claims.
@@ -203,7 +202,7 @@ func (s *Store) Complete(ctx context.Context, c state.Claim, now time.Time) erro
 	e := newExpr()
 	cond := fmt.Sprintf("%s = %s AND %s > %s", e.name(attrToken), e.value(str(c.Token)), e.name(state.TTLAttribute), e.value(num(now.Unix())))
 	update := fmt.Sprintf("SET %s = %s, %s = %s REMOVE %s", e.name(attrPhase), e.value(str(phaseDone)),
-		e.name(state.TTLAttribute), e.value(num(state.TTL(now.Add(s.set.DedupWindow)))), e.name(attrLease))
+		e.name(state.TTLAttribute), e.value(num(state.TTL(now.Add(state.DefaultDedupWindow)))), e.name(attrLease))
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: itemKey(state.ClaimPrefix+c.Key.String(), state.ClaimSortKey),
 		UpdateExpression: &update, ConditionExpression: &cond,
@@ -347,7 +346,7 @@ func (s *Store) PutMessage(ctx context.Context, m state.Message, now time.Time) 
 	stored.RenderedAt = milli(m.RenderedAt)
 	item := itemKey(state.CommandPK(m.Key.CommandID), state.MessagePrefix+m.Key.Channel)
 	item[attrVersion] = num(stored.Version)
-	item[state.TTLAttribute] = num(state.TTL(now.Add(s.set.Retention)))
+	item[state.TTLAttribute] = num(state.TTL(now.Add(state.DefaultRetention)))
 	for attr, v := range map[string]string{attrTS: m.TS, attrHolder: m.Holder, attrRendered: m.Rendered} {
 		if v != "" {
 			item[attr] = str(v)
@@ -404,16 +403,24 @@ var retryableCodes = map[string]bool{
 
 var sdkRetryables = retry.IsErrorRetryables(retry.DefaultRetryables)
 
-// wrap names the operation and marks errors worth retrying with state.ErrUnavailable.
+// wrap names the operation and classifies the error (a failed condition never gets here: it is
+// an outcome). Throttling, 5xx and network errors, once the SDK's bounded retries are spent, are
+// state.ErrUnavailable; the end of the invocation's context stays a plain retryable error; any
+// other refusal — the table missing, access denied, a malformed request — is state.ErrRefused.
+// All but the context's end are infrastructure faults: the record is retried and counted, never
+// parked as bad input.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var apiErr smithy.APIError
-	if (errors.As(err, &apiErr) && retryableCodes[apiErr.ErrorCode()]) || sdkRetryables.IsErrorRetryable(err) == aws.TrueTernary {
+	switch {
+	case (errors.As(err, &apiErr) && retryableCodes[apiErr.ErrorCode()]) || sdkRetryables.IsErrorRetryable(err) == aws.TrueTernary:
 		return fmt.Errorf("%s: %w", op, state.Unavailable(err))
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return fmt.Errorf("%s: %w", op, state.Refused(err))
 }
 
 // expr collects expression attribute names and values as placeholders.

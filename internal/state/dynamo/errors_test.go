@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
@@ -21,7 +22,8 @@ import (
 
 // TestErrors runs the store against a server that answers every request with one DynamoDB
 // error: throttling and 5xx are retried MaxAttempts times by the SDK and then reported as
-// retryable; a missing table is reported at once and is not retryable.
+// retryable; a missing table is reported at once and is not retryable. Every one of them is an
+// infrastructure fault: the record is retried and counted, never parked as bad input.
 func TestErrors(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -35,6 +37,7 @@ func TestErrors(t *testing.T) {
 		{"server error", 500, "InternalServerError", dynamo.MaxAttempts, true},
 		{"unavailable", 503, "ServiceUnavailable", dynamo.MaxAttempts, true},
 		{"no table", 400, "ResourceNotFoundException", 1, false},
+		{"access denied", 400, "AccessDeniedException", 1, false},
 		{"validation", 400, "ValidationException", 1, false},
 	}
 	for _, tc := range cases {
@@ -85,6 +88,12 @@ func TestErrors(t *testing.T) {
 				}
 				if errors.Is(err, state.ErrNotHeld) || errors.Is(err, state.ErrInvalid) {
 					t.Errorf("%s: misclassified: %v", name, err)
+				}
+				if got := fault.Of(err); got != fault.Infrastructure {
+					t.Errorf("%s: class %v, want infrastructure (%v)", name, got, err)
+				}
+				if !tc.retryable && !errors.Is(err, state.ErrRefused) {
+					t.Errorf("%s: not marked refused: %v", name, err)
 				}
 				if got := int(requests.Load()); got != tc.attempts {
 					t.Errorf("%s: %d attempts, want %d", name, got, tc.attempts)

@@ -20,8 +20,6 @@ import (
 // Store is an in-process state.Store, safe for concurrent use. The zero value is not usable;
 // call New.
 type Store struct {
-	set state.Settings
-
 	mu       sync.Mutex
 	commands map[string]*command
 	claims   map[state.ClaimKey]*claim
@@ -56,9 +54,8 @@ type message struct {
 }
 
 // New returns an empty store.
-func New(opts ...state.Option) *Store {
+func New() *Store {
 	return &Store{
-		set:      state.NewSettings(opts...),
 		commands: map[string]*command{},
 		claims:   map[state.ClaimKey]*claim{},
 	}
@@ -110,7 +107,7 @@ func (s *Store) Observe(ctx context.Context, n *payload.Notification, now time.T
 	if n.Kind == payload.KindCommand {
 		t.targets = len(n.InstanceIDs)
 	}
-	t.ttl = state.TTL(now.Add(s.set.Retention))
+	t.ttl = state.TTL(now.Add(state.DefaultRetention))
 	return state.Observed{Verdict: v, Previous: prev}, nil
 }
 
@@ -132,7 +129,7 @@ func (s *Store) Claim(ctx context.Context, key state.ClaimKey, now, leaseUntil t
 			return state.Claim{Key: key, Outcome: state.ClaimInProgress, LeaseUntil: time.UnixMilli(c.leaseMS).UTC()}, nil
 		}
 	}
-	c := &claim{token: state.NewToken(), leaseMS: leaseUntil.UnixMilli(), ttl: state.TTL(later(now, leaseUntil).Add(s.set.DedupWindow))}
+	c := &claim{token: state.NewToken(), leaseMS: leaseUntil.UnixMilli(), ttl: state.TTL(later(now, leaseUntil).Add(state.DefaultDedupWindow))}
 	s.claims[key] = c
 	return state.Claim{Key: key, Outcome: state.ClaimWon, Token: c.token, LeaseUntil: time.UnixMilli(c.leaseMS).UTC()}, nil
 }
@@ -150,7 +147,7 @@ func (s *Store) Complete(ctx context.Context, cl state.Claim, now time.Time) err
 	}
 	c.done = true
 	c.leaseMS = 0
-	c.ttl = state.TTL(now.Add(s.set.DedupWindow))
+	c.ttl = state.TTL(now.Add(state.DefaultDedupWindow))
 	return nil
 }
 
@@ -284,7 +281,7 @@ func (s *Store) PutMessage(ctx context.Context, m state.Message, now time.Time) 
 	stored.Version++
 	stored.HeldUntil = milli(m.HeldUntil)
 	stored.RenderedAt = milli(m.RenderedAt)
-	c.messages[m.Key.Channel] = &message{Message: stored, ttl: state.TTL(now.Add(s.set.Retention))}
+	c.messages[m.Key.Channel] = &message{Message: stored, ttl: state.TTL(now.Add(state.DefaultRetention))}
 	return stored, true, nil
 }
 

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/fault"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 )
@@ -37,7 +39,6 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("Rollup", func(t *testing.T) { testRollup(t, newStore(t)) })
 	t.Run("Failures", func(t *testing.T) { testFailures(t, newStore(t)) })
 	t.Run("MessageCAS", func(t *testing.T) { testMessageCAS(t, newStore(t)) })
-	t.Run("ClaimParent", func(t *testing.T) { testClaimParent(t, newStore(t)) })
 }
 
 // Invocation is an invocation notification for tests.
@@ -174,12 +175,17 @@ func testObserveInvalid(t *testing.T, s state.Store) {
 		{"no event time", Invocation("c", "i-1", payload.StatusSuccess, time.Time{})},
 		{"no status", Invocation("c", "i-1", "", Base)},
 		{"nil", nil},
+		// Longer than any SSM ID, and than DynamoDB accepts in a key: bad input, never a request
+		// the table refuses (which would count as an infrastructure fault).
+		{"command ID too long", Invocation(strings.Repeat("c", state.MaxKeyPartBytes+1), "i-1", payload.StatusFailed, Base)},
+		{"instance ID too long", Invocation("c", strings.Repeat("i", state.MaxKeyPartBytes+1), payload.StatusFailed, Base)},
+		{"status too long", Invocation("c", "i-1", payload.Status(strings.Repeat("s", state.MaxKeyPartBytes+1)), Base)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Observe(t.Context(), tc.n, Base)
-			if !errors.Is(err, state.ErrInvalid) || state.IsRetryable(err) {
-				t.Fatalf("err = %v, want ErrInvalid, not retryable", err)
+			if !errors.Is(err, state.ErrInvalid) || state.IsRetryable(err) || fault.Of(err) != fault.BadInput {
+				t.Fatalf("err = %v, want ErrInvalid, not retryable, bad input", err)
 			}
 		})
 	}
@@ -776,71 +782,5 @@ func testMessageCAS(t *testing.T, s state.Store) {
 	}
 	if _, ok, err := s.PutMessage(ctx, got, later); err != nil || !ok {
 		t.Fatalf("put over an expired record: ok=%v err=%v", ok, err)
-	}
-}
-
-func testClaimParent(t *testing.T, s state.Store) {
-	ctx := t.Context()
-	now := Base
-	key := state.MessageKey{CommandID: "parent", Channel: "C9"}
-	const n = 20
-	results := make([]state.ParentClaim, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			results[i], errs[i] = state.ClaimParent(ctx, s, key, now, now.Add(time.Minute))
-		})
-	}
-	close(start)
-	wg.Wait()
-	var owner *state.ParentClaim
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("claim %d: %v", i, errs[i])
-		}
-		switch results[i].Outcome {
-		case state.ParentOwned:
-			if owner != nil {
-				t.Fatal("two callers own the parent")
-			}
-			owner = &results[i]
-		case state.ParentPending:
-		default:
-			t.Fatalf("claim %d: %v", i, results[i].Outcome)
-		}
-	}
-	if owner == nil {
-		t.Fatal("nobody owns the parent")
-	}
-	m, err := state.SetParentTS(ctx, s, *owner, "111.222", "fp", now.Add(time.Second))
-	if err != nil || m.TS != "111.222" || m.Holder != "" {
-		t.Fatalf("set ts: %+v, %v", m, err)
-	}
-	c, err := state.ClaimParent(ctx, s, key, now.Add(2*time.Second), now.Add(time.Minute))
-	if err != nil || c.Outcome != state.ParentPosted || c.Message.TS != "111.222" {
-		t.Fatalf("after posting: %v %+v %v", c.Outcome, c.Message, err)
-	}
-
-	// An owner that crashes before storing the ts loses the parent when its lease passes.
-	key2 := state.MessageKey{CommandID: "parent", Channel: "C10"}
-	crashed, err := state.ClaimParent(ctx, s, key2, now, now.Add(time.Minute))
-	if err != nil || crashed.Outcome != state.ParentOwned {
-		t.Fatalf("first claim: %v %v", crashed.Outcome, err)
-	}
-	if c, _ := state.ClaimParent(ctx, s, key2, now.Add(59*time.Second), now.Add(2*time.Minute)); c.Outcome != state.ParentPending {
-		t.Fatalf("inside the lease: %v, want pending", c.Outcome)
-	}
-	next, err := state.ClaimParent(ctx, s, key2, now.Add(time.Minute), now.Add(2*time.Minute))
-	if err != nil || next.Outcome != state.ParentOwned {
-		t.Fatalf("after the lease: %v %v, want owned", next.Outcome, err)
-	}
-	if _, err := state.SetParentTS(ctx, s, crashed, "999.1", "fp", now.Add(61*time.Second)); !errors.Is(err, state.ErrNotHeld) {
-		t.Fatalf("set ts by the replaced owner: %v, want ErrNotHeld", err)
-	}
-	if _, err := state.SetParentTS(ctx, s, next, "333.4", "fp", now.Add(62*time.Second)); err != nil {
-		t.Fatal(err)
 	}
 }

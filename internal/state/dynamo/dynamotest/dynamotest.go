@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
 	"github.com/ssmnotify/ssmnotify/internal/testenv"
 )
@@ -40,8 +39,8 @@ func (l *Local) NewTable(tb testing.TB) string {
 }
 
 // NewStore returns a store on a fresh table, and the counter its requests go through.
-func (l *Local) NewStore(tb testing.TB, opts ...state.Option) (*dynamo.Store, *dynamo.Counter) {
+func (l *Local) NewStore(tb testing.TB) (*dynamo.Store, *dynamo.Counter) {
 	tb.Helper()
 	c := dynamo.NewCounter(l.Client)
-	return dynamo.New(c, l.NewTable(tb), opts...), c
+	return dynamo.New(c, l.NewTable(tb)), c
 }
