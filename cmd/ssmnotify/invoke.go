@@ -18,6 +18,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/deadletter"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/preview"
+	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/setup"
@@ -30,6 +31,8 @@ import (
 type invokeFlags struct {
 	event, config, store, deliverMode, out, now string
 	verbose                                     bool
+	// flat writes the router's previews directly under out (preview), not under out/router.
+	flat bool
 }
 
 func (f *invokeFlags) register(fs *flag.FlagSet) {
@@ -120,6 +123,16 @@ func (c *localClock) now() time.Time {
 	return c.t
 }
 
+// emailQuiet is the quiet period of per-command emails: Lambda's default on a fixed clock (the
+// demo and --now move it instantly), one second on the real clock, so that `invoke` shows the
+// email without waiting two minutes.
+func (c *localClock) emailQuiet() time.Duration {
+	if c.fixed {
+		return 0
+	}
+	return time.Second
+}
+
 // advanceTo moves a fixed clock to t (never backwards); a real clock waits until t.
 func (c *localClock) advanceTo(t time.Time) {
 	c.mu.Lock()
@@ -206,7 +219,11 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	}
 	switch f.deliverMode {
 	case "preview":
-		w, err := preview.NewWriter(filepath.Join(f.out, "router"))
+		dir := filepath.Join(f.out, "router")
+		if f.flat {
+			dir = f.out
+		}
+		w, err := preview.NewWriter(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -215,12 +232,14 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
 		h.Threads.Detail = setup.ThreadDetail(e, set)
+		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(env.preview))
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
 		live.Enricher = setup.CLIEnricher(context.Background(), getenv, set)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
 		h.Threads.Detail = setup.ThreadDetail(live.Enricher, set)
+		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(live))
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
 	}
@@ -234,6 +253,19 @@ func localThreads(store state.Store, renders *thread.Memory, now func() time.Tim
 	return &thread.Threads{Store: store, Schedule: renders, Now: now, Token: "local", Slack: slack}
 }
 
+// commandEmail sends a command's email with t, named <destination>-command.
+func commandEmail(t deliver.Transport) func(context.Context, *rules.Destination, render.EmailMessage) error {
+	return func(ctx context.Context, dest *rules.Destination, msg render.EmailMessage) error {
+		return t.SendEmail(ctx, dest, []string{dest.Name, "command"}, msg)
+	}
+}
+
+// localEmails sends one email per command outcome for a local run, its quiet-period checks on
+// the in-process render queue.
+func localEmails(store state.Store, renders *thread.Memory, now func() time.Time, quiet time.Duration, send func(context.Context, *rules.Destination, render.EmailMessage) error) *thread.Emails {
+	return &thread.Emails{Store: store, Schedule: renders, Now: now, Token: "local", Send: send, Quiet: quiet}
+}
+
 // threadWords says what a command's evolving message did.
 func threadWords(o thread.Outcome, dest string) string {
 	switch o {
@@ -245,6 +277,12 @@ func threadWords(o thread.Outcome, dest string) string {
 		return "updated the command's message in " + dest
 	case thread.Broadcast:
 		return "broadcast the command's final state in " + dest
+	case thread.Emailed:
+		return "emailed the command's outcome to " + dest
+	case thread.FollowUp:
+		return "emailed a follow-up on the command's outcome to " + dest
+	case thread.EmailPending:
+		return "in the command's email to " + dest + ", sent once its outcome is known or it stops changing"
 	case thread.Scheduled:
 		return "shown in the command's message in " + dest + " at the next render (at most one Slack call a second)"
 	}
@@ -261,6 +299,9 @@ func shortID(id string) string {
 // printReport writes one line per result: what happened to each notification at each
 // destination, or why it went nowhere.
 func printReport(w io.Writer, label string, rep *router.Report) {
+	// One render per command and destination serves every notification of the batch: name its
+	// call once, so the lines match the calls made.
+	rendered := map[string]bool{}
 	for _, r := range rep.Results {
 		var who string
 		if n := r.Notification; n != nil {
@@ -278,8 +319,13 @@ func printReport(w io.Writer, label string, rep *router.Report) {
 		}
 		var what string
 		switch {
+		case r.Thread != "" && (r.Outcome == router.Delivered || r.Outcome == router.Unchanged) && rendered[r.CommandID+"/"+r.Destination]:
+			what = "shown by the same call to " + r.Destination
 		case r.Thread != "" && (r.Outcome == router.Delivered || r.Outcome == router.Unchanged):
+			rendered[r.CommandID+"/"+r.Destination] = true
 			what = threadWords(r.Thread, r.Destination)
+		case r.Thread != "" && r.Outcome == router.Duplicate && strings.Contains(r.Reason, "email"):
+			what = "duplicate: the command's email to " + r.Destination + " already shows it"
 		case r.Thread != "" && r.Outcome == router.Duplicate:
 			what = "duplicate: the command's message in " + r.Destination + " already shows it"
 		case r.Outcome == router.Delivered:

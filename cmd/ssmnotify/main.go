@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"invoke":       {"run the real router or digest handler locally", runInvoke},
 	"demo":         {"run the router and digest over events/ with embedded defaults", runDemo},
 	"redrive":      {"replay the dead-letter queue into the router (dry run unless --apply)", runRedrive},
+	"replay":       {"replay a timeline of events through the router on a simulated clock; write every call", runReplay},
 }
 
 func main() {

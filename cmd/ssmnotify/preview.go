@@ -5,18 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/ssmnotify/ssmnotify/internal/deliver"
-	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/preview"
+	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
-	"github.com/ssmnotify/ssmnotify/internal/setup"
 )
 
-// runPreview decodes an event, routes each notification and renders every delivery to files
-// under --out, sending nothing. It prints one line per notification. Exit status 1 if a record
+// runPreview runs the real router handler on an event and writes every call it would make to
+// files under --out, sending nothing. It prints one line per notification and destination. Exit status 1 if a record
 // was bad (the good ones are previewed all the same), 2 for usage or config errors.
 func runPreview(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
@@ -57,42 +53,38 @@ func runPreview(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify preview: %v\n", err)
 		return 1
 	}
-	w, err := preview.NewWriter(*out)
+	// The real router handler, with the in-process store and preview delivery, on a clock fixed
+	// at --now that moves on as the render queue drains: what it writes is exactly what would be
+	// posted (the command's evolving message in bot mode) and emailed.
+	f := invokeFlags{config: *configPath, store: "memory", deliverMode: "preview", out: *out, now: now.UTC().Format(time.RFC3339Nano), flat: true}
+	env, err := newInvokeEnv(&f, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify preview: %v\n", err)
+		return 2
+	}
+	env.handler.Rules = set
+	ctx := context.Background()
+	rep, err := env.handler.Process(ctx, raw)
 	if err != nil {
 		fmt.Fprintf(stderr, "ssmnotify preview: %v\n", err)
 		return 1
 	}
-	p := &deliver.Preview{Writer: w, Enricher: setup.CLIEnricher(context.Background(), os.Getenv, set)}
-	recs := payload.Decode(raw)
-	ns, bad := recs.Notifications(), recs.Errors()
-	for i := range ns {
-		n := &ns[i]
-		dec := set.Decide(n, now)
-		target := n.Target()
-		if target == "" {
-			target = "command"
-		}
-		fmt.Fprintf(stdout, "%s %s %s: ", n.ShortCommandID(), target, n.Status)
-		if !dec.Delivered() {
-			fmt.Fprintf(stdout, "not delivered (%s: %s)\n", dec.Drop, dec.Reason)
-			continue
-		}
-		written := len(p.Paths)
-		for _, d := range dec.Deliveries {
-			if err := p.Deliver(context.Background(), d, n); err != nil {
-				fmt.Fprintf(stdout, "\nssmnotify preview: %v\n", err)
-				return 1
-			}
-		}
-		fmt.Fprintln(stdout, "previewed")
-		for _, path := range p.Paths[written:] {
-			fmt.Fprintf(stdout, "  %s\n", path)
+	printReport(stdout, "", rep)
+	for _, r := range env.drainRenders(ctx) {
+		printReport(stdout, "(render queue)", r)
+	}
+	fmt.Fprintln(stdout, "previewed:")
+	for _, p := range env.preview.Paths {
+		fmt.Fprintf(stdout, "  %s\n", p)
+	}
+	bad := 0
+	for _, r := range rep.Results {
+		if r.Outcome == router.BadInput {
+			bad++
+			fmt.Fprintf(stderr, "%s: record %d: %s\n", fs.Arg(0), r.Record, r.Reason)
 		}
 	}
-	for _, e := range bad {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Arg(0), e)
-	}
-	if len(bad) > 0 {
+	if bad > 0 {
 		return 1
 	}
 	return 0

@@ -44,7 +44,7 @@ func TestPreviewDefaultConfig(t *testing.T) {
 		t.Errorf("Slack would reject the previewed body: %v", p)
 	}
 	headers, _ := os.ReadFile(headerFiles[0])
-	if !strings.Contains(string(headers), "[FAILED] AWS-RunPatchBaseline on 3 instances") || !strings.Contains(string(headers), "To: platform-team@example.com") {
+	if !strings.Contains(string(headers), "[FAILED] AWS-RunPatchBaseline — Failed · 3 instances targeted") || !strings.Contains(string(headers), "To: platform-team@example.com") {
 		t.Errorf("headers:\n%s", headers)
 	}
 	if !strings.Contains(stdout.String(), "previewed") {

@@ -90,8 +90,8 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 			}
 		}
 		msgs := slack.Messages("#ops-alerts")
-		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "5 failures") {
-			t.Errorf("Slack has %d messages (%+v), want one digest of 5 failures", len(msgs), msgs)
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "3 failed commands, 5 failed instances") {
+			t.Errorf("Slack has %d messages (%+v), want one digest of 3 failed commands, 5 failed instances", len(msgs), msgs)
 		}
 		emails := testenv.ReadSES(t, ses.URL).Emails
 		if len(emails) != 1 || !strings.Contains(emails[0].Subject, "Run Command digest") {

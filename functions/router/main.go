@@ -46,6 +46,7 @@ func main() {
 		Deliver: live,
 		Park:    setup.Parker(awsCfg, env, log),
 		Threads: setup.Threads(awsCfg, env, store, live, time.Now, log),
+		Emails:  setup.Emails(awsCfg, env, store, live, time.Now),
 		Now:     time.Now,
 		Logger:  log,
 		Metrics: os.Stdout,

@@ -51,11 +51,11 @@ func TestPreview(t *testing.T) {
 		Text    string          `json:"text"`
 		Blocks  json.RawMessage `json:"blocks"`
 	}
-	if err := json.Unmarshal(raw, &body); err != nil || body.Channel != "#ops-digest" || !strings.Contains(body.Text, "1 failure") || len(body.Blocks) == 0 {
+	if err := json.Unmarshal(raw, &body); err != nil || body.Channel != "#ops-digest" || !strings.Contains(body.Text, "1 failed command, 1 failed instance") || len(body.Blocks) == 0 {
 		t.Errorf("Slack preview %s (%v)", raw, err)
 	}
 	headers, _ := os.ReadFile(p.Paths[1])
-	if !strings.Contains(string(headers), "Subject: [ssm] Run Command digest, Tue 5 May 2026: 1 failure") {
+	if !strings.Contains(string(headers), "Subject: [ssm] Run Command digest, Tue 5 May 2026: 1 failed command, 1 failed instance") {
 		t.Errorf("headers:\n%s", headers)
 	}
 }

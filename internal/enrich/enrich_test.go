@@ -567,11 +567,11 @@ func TestPatchRun(t *testing.T) {
 	if m := render.ReplyMention("<!here>", patched, d); m != "" {
 		t.Errorf("a reply for the 3 patched instances pages with %q", m)
 	}
-	reply := strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, patched, ""), v, patched, d)), "\n")
+	reply := strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, instances(patched), ""), v, patched, d)), "\n")
 	if strings.Count(reply, render.PatchedReportedFailure) != 3 {
 		t.Errorf("reply for the 3:\n%s", reply)
 	}
-	reply = strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, failed[:2], "<!here>"), v, failed[:2], d)), "\n")
+	reply = strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, instances(failed[:2]), "<!here>"), v, failed[:2], d)), "\n")
 	if strings.Count(reply, "exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS) — E: Unable to locate package") != 2 {
 		t.Errorf("reply for 2 failures:\n%s", reply)
 	}

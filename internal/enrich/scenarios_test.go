@@ -95,7 +95,7 @@ func TestScenariosRenderEverywhere(t *testing.T) {
 			v := render.CommandView{CommandID: n.CommandID, Document: n.DocumentName, Region: n.Region, Status: payload.StatusFailed,
 				Targets: 1, Counts: map[payload.Status]int{payload.StatusFailed: 1}, Failed: []string{n.InstanceID}, FailedTotal: 1}
 			parent := render.ParentWithDetail(render.Parent(v), v, d)
-			reply := render.ReplyWithDetail(render.FailureReply(v, []string{n.InstanceID}, ""), v, []string{n.InstanceID}, d)
+			reply := render.ReplyWithDetail(render.FailureReply(v, instances([]string{n.InstanceID}), ""), v, []string{n.InstanceID}, d)
 
 			rendered := map[string]string{"webhook": webhook, "email text": mail.Text, "email html": mail.HTML}
 			for name, m := range map[string]render.SlackMessage{"alert": alert, "parent": parent, "reply": reply} {
@@ -129,4 +129,13 @@ func TestScenariosRenderEverywhere(t *testing.T) {
 			}
 		})
 	}
+}
+
+// instances are failed instances as a failure reply takes them.
+func instances(ids []string) []render.Instance {
+	out := make([]render.Instance, len(ids))
+	for i, id := range ids {
+		out[i] = render.Instance{ID: id, Status: payload.StatusFailed}
+	}
+	return out
 }

@@ -75,7 +75,7 @@ func newEmailData(n *payload.Notification, opt Options) emailData {
 	}
 	d.Title = d.Status + ": " + SingleLine(f.document, MaxEmailValueRunes)
 	if f.target != "" {
-		d.Title += " on " + SingleLine(f.target, maxIDRunes)
+		d.Title += f.on + SingleLine(f.target, maxIDRunes)
 	}
 	row := func(name, value string, code bool) {
 		if value != "" {
@@ -184,8 +184,8 @@ func emailText(d *emailData) string {
 }
 
 // emailSubject is the email subject of n, e.g.
-// "[FAILED] AWS-RunPatchBaseline on 3 instances — 1a2b3c4d (us-east-1)": the status first so
-// that a full inbox sorts itself, then what ran, where, and the short command ID to tell
+// "[FAILED] AWS-RunPatchBaseline across 3 targeted instances — 1a2b3c4d (us-east-1)": the status
+// first so that a full inbox sorts itself, then what ran, where, and the short command ID to tell
 // commands apart. It is a single line of at most MaxSubject runes.
 func emailSubject(n *payload.Notification, opt Options) string {
 	f := newFacts(n)
@@ -200,7 +200,7 @@ func emailSubject(n *payload.Notification, opt Options) string {
 	b.WriteString("] ")
 	b.WriteString(SingleLine(f.document, 100))
 	if f.target != "" {
-		b.WriteString(" on ")
+		b.WriteString(f.on)
 		b.WriteString(SingleLine(f.target, 40))
 	}
 	b.WriteString(" — ")

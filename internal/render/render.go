@@ -56,11 +56,15 @@ type facts struct {
 	document string // raw; each renderer escapes for its medium
 	kind     string
 	target   string // "3 instances", "i-0abc…", or "" for a tag-targeted command
-	links    consoleLinks
+	// on joins the status to the target: " on " for one instance, " across " for a summary of
+	// several, which does not say how many of them failed ("Failed: X across 3 targeted
+	// instances", not "on 3 instances" when 1 of 3 failed).
+	on    string
+	links consoleLinks
 }
 
 func newFacts(n *payload.Notification) facts {
-	f := facts{n: n, style: StyleOf(n.Status), status: n.Status.Words(), document: n.DocumentName, links: consoleLinksOf(n)}
+	f := facts{n: n, style: StyleOf(n.Status), status: n.Status.Words(), document: n.DocumentName, links: consoleLinksOf(n), on: " on "}
 	if f.status == "" {
 		f.status = "Unknown status"
 	}
@@ -78,7 +82,8 @@ func newFacts(n *payload.Notification) facts {
 		case 1:
 			f.target = n.InstanceIDs[0]
 		default:
-			f.target = strconv.Itoa(len(n.InstanceIDs)) + " instances"
+			f.target = strconv.Itoa(len(n.InstanceIDs)) + " targeted instances"
+			f.on = " across "
 		}
 	}
 	return f

@@ -225,7 +225,7 @@ func TestFitMrkdwn(t *testing.T) {
 
 func TestSubject(t *testing.T) {
 	n := mustNotification(t, "testdata/notifications/command-failed.json")
-	if got, want := render.Subject(n, render.Options{}), "[FAILED] AWS-RunPatchBaseline on 3 instances — 1a2b3c4d (us-east-1)"; got != want {
+	if got, want := render.Subject(n, render.Options{}), "[FAILED] AWS-RunPatchBaseline across 3 targeted instances — 1a2b3c4d (us-east-1)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	inv := mustNotification(t, "testdata/notifications/invocation-timedout.json")

@@ -95,7 +95,7 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 	sum.WriteString(": ")
 	sum.WriteString(doc)
 	if target != "" {
-		sum.WriteString(" on ")
+		sum.WriteString(f.on)
 		sum.WriteString(target)
 	}
 	sum.WriteString(" — command ")
@@ -123,7 +123,7 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 	lead.WriteString(EscapeMrkdwnMax(strings.ToLower(f.status), 60, Ellipsis, true))
 	lead.WriteString("*")
 	if target != "" {
-		lead.WriteString(" on ")
+		lead.WriteString(f.on)
 		lead.WriteString(target)
 	} else if n.Kind != payload.KindInvocation {
 		lead.WriteString(" (instances targeted by tags)")

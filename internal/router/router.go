@@ -143,6 +143,9 @@ type Handler struct {
 	// destinations (parent, updates, batched failure replies) instead of a post per
 	// notification. Webhook and email destinations are unaffected.
 	Threads *thread.Threads
+	// Emails, when set, sends one email per command outcome to email destinations that group by
+	// command (the default; `group: none` keeps one per notification).
+	Emails *thread.Emails
 }
 
 // Handle is the Lambda entry point. SQS batches get a partial batch response naming only the
@@ -297,7 +300,7 @@ func (inv *invocation) route(ctx context.Context, rec *payload.Record) {
 	}
 
 	// The command's evolving messages follow every status change, delivered or not.
-	if h.Threads != nil {
+	if h.Threads != nil || h.Emails != nil {
 		inv.work.touch(rec, obs.Verdict == state.Duplicate)
 	}
 	d := h.Rules.Decide(n, h.now())
@@ -313,7 +316,7 @@ func (inv *invocation) route(ctx context.Context, rec *payload.Record) {
 	for _, dl := range d.Deliveries {
 		r := base
 		r.Route, r.Destination = dl.Route, dl.Destination.Name
-		if h.threaded(dl.Destination) {
+		if h.threaded(dl.Destination) || h.perCommandEmail(dl.Destination) {
 			// Rendered once per command after the batch: see runThreads.
 			r.Outcome, r.Reason = Delivered, "pending"
 			inv.work.add(rec, dl.Destination, obs.Verdict == state.Duplicate, len(inv.rep.Results))
@@ -394,6 +397,8 @@ func (inv *invocation) park(ctx context.Context, rec *payload.Record, code strin
 	p := Parked{Code: code, Reason: reason, Event: rec.Event(), ParkedAt: inv.h.now()}
 	if n := rec.Notification; n != nil {
 		p.CommandID, p.InstanceID, p.Status = n.CommandID, n.InstanceID, string(n.Status)
+	} else if req, ok := thread.ParseRequest(rec.Render); ok {
+		p.CommandID = req.CommandID // a scheduled render
 	}
 	if dl != nil {
 		p.Destination = dl.Destination.Name

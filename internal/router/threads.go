@@ -2,12 +2,14 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/fault"
 	"github.com/ssmnotify/ssmnotify/internal/metrics"
+	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/state"
@@ -17,6 +19,11 @@ import (
 // threaded reports whether deliveries to dest go through the command's evolving message.
 func (h *Handler) threaded(dest *rules.Destination) bool {
 	return h.Threads != nil && dest.Slack != nil && dest.Slack.Mode != rules.SlackWebhook
+}
+
+// perCommandEmail reports whether deliveries to dest become one email per command outcome.
+func (h *Handler) perCommandEmail(dest *rules.Destination) bool {
+	return h.Emails != nil && dest.Email != nil && dest.Email.PerCommand()
 }
 
 type threadKey struct{ command, destination string }
@@ -39,9 +46,14 @@ type threadWork struct {
 }
 
 func newThreadRequest(n *payload.Notification, dest *rules.Destination) thread.Request {
+	if dest.Slack == nil {
+		return thread.Request{CommandID: n.CommandID, Destination: dest.Name, Channel: thread.EmailChannel(dest.Name), Email: true,
+			Region: n.Region, Account: n.Account, OutputBucket: n.OutputS3BucketName, OutputPrefix: n.OutputS3KeyPrefix}
+	}
 	return thread.Request{
 		CommandID: n.CommandID, Destination: dest.Name, Channel: dest.Slack.Channel,
 		Region: n.Region, Account: n.Account, Broadcast: dest.Slack.BroadcastTerminal, Mentions: dest.Slack.Mentions,
+		OutputBucket: n.OutputS3BucketName, OutputPrefix: n.OutputS3KeyPrefix,
 	}
 }
 
@@ -76,6 +88,10 @@ func (w *threadWork) add(rec *payload.Record, dest *rules.Destination, dup bool,
 	}
 	j.results = append(j.results, idx)
 	j.rec = rec
+	if n := rec.Notification; j.req.OutputBucket == "" && n.OutputS3BucketName != "" {
+		// Invocation notifications may lack the output location their command summary names.
+		j.req.OutputBucket, j.req.OutputPrefix = n.OutputS3BucketName, n.OutputS3KeyPrefix
+	}
 	j.dup = j.dup && dup
 }
 
@@ -84,7 +100,7 @@ func (w *threadWork) add(rec *payload.Record, dest *rules.Destination, dup bool,
 // (their counts changed even if the rules sent this status nowhere).
 func (inv *invocation) runThreads(ctx context.Context) {
 	h, w := inv.h, &inv.work
-	if h.Threads == nil {
+	if h.Threads == nil && h.Emails == nil {
 		return
 	}
 	now := h.now()
@@ -113,14 +129,17 @@ func (inv *invocation) runThreads(ctx context.Context) {
 	}
 	for _, k := range w.order {
 		j := w.byKey[k]
-		out, err := h.Threads.Tick(ctx, j.req)
+		out, err := h.tick(ctx, j.req)
 		outcome, reason := Delivered, "command message: "+string(out)
 		if j.dup && err == nil {
 			// Shown already; a render here only catches up on what others changed.
 			outcome, reason = Duplicate, "the command's message already shows it"
+			if j.req.Email {
+				reason = "the command's email already shows it"
+			}
 		}
 		if len(j.results) == 0 {
-			if out == thread.Unchanged || out == thread.Scheduled {
+			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
 				continue // nothing to report for a message this batch did not change
 			}
 			rec := j.rec
@@ -139,10 +158,26 @@ func (inv *invocation) runThreads(ctx context.Context) {
 				}
 				r.Outcome, r.Reason = inv.fail(ctx, r.rec, &rules.Delivery{Route: r.Route, Destination: h.Rules.Destination(k.destination)}, reason, err)
 			}
-			inv.count(*r, rules.DestinationSlack)
+			typ := rules.DestinationSlack
+			if j.req.Email {
+				typ = rules.DestinationEmail
+			}
+			inv.count(*r, typ)
 			h.logResult(ctx, inv.log, levelOf(r.Outcome), *r, 0)
 		}
 	}
+}
+
+// tick brings one command's Slack message or email up to date.
+func (h *Handler) tick(ctx context.Context, req thread.Request) (thread.Outcome, error) {
+	if req.Email {
+		dest := h.Rules.Destination(req.Destination)
+		if dest == nil || dest.Email == nil {
+			return "", notify.Permanent("email to "+req.Destination, errors.New("no such email destination in the config"))
+		}
+		return h.Emails.Tick(ctx, req, dest)
+	}
+	return h.Threads.Tick(ctx, req)
 }
 
 // render runs a scheduled render (from the render queue).
@@ -154,20 +189,25 @@ func (inv *invocation) render(ctx context.Context, rec *payload.Record) {
 	case !ok:
 		inv.m.Add("Unrecognized", 1)
 		r.Outcome, r.Reason = inv.park(ctx, rec, CodeBadInput, nil, fmt.Sprintf("record %d (sqs message %s): scheduled render request without a command ID or channel", rec.Index, rec.ID))
-	case h.Threads == nil:
+	case req.Email && h.Emails == nil || !req.Email && h.Threads == nil:
 		r.Outcome, r.Reason = Permanent, "a scheduled render reached a router without threads"
 	default:
-		out, err := h.Threads.Tick(ctx, req)
+		out, err := h.tick(ctx, req)
 		r.Thread = out
 		switch class := fault.Of(err); {
 		case err == nil:
 			r.Outcome, r.Reason = Delivered, "command message: "+string(out)
-			if out == thread.Unchanged || out == thread.Scheduled {
+			if out == thread.Unchanged || out == thread.Scheduled || out == thread.EmailPending {
 				r.Outcome = Unchanged
 			}
 		case class.Park():
-			// The next notification of the command renders again; nothing to replay.
-			r.Outcome, r.Reason = Permanent, "command message: "+err.Error()
+			// This render may be the only one left to show the command's final state: park it,
+			// replayable (its own render request), for an operator once the cause is fixed.
+			var dl *rules.Delivery
+			if dest := h.Rules.Destination(req.Destination); dest != nil {
+				dl = &rules.Delivery{Destination: dest}
+			}
+			r.Outcome, r.Reason = inv.park(ctx, rec, CodePermanent, dl, "command message: "+err.Error())
 		case class == fault.Infrastructure:
 			inv.m.Add("InfrastructureError", 1)
 			r.Outcome, r.Reason = Infrastructure, "command message: "+err.Error()

@@ -40,12 +40,13 @@ type rawEmail struct {
 	to, cc        list
 	from          *scalar
 	subjectPrefix *scalar
+	group         *scalar
 }
 
 var (
 	destinationKeys = []string{"name", "slack", "email"}
 	slackKeys       = []string{"channel", "mode", "mentions", "broadcast_terminal"}
-	emailKeys       = []string{"to", "cc", "from", "subject_prefix"}
+	emailKeys       = []string{"to", "cc", "from", "subject_prefix", "group"}
 )
 
 func (r *reader) destinations(n *yaml.Node) []rawDestination {
@@ -120,6 +121,7 @@ func (r *reader) email(n *yaml.Node, what string) *rawEmail {
 	e.cc = r.optList(f, "cc", what+" cc")
 	e.from = r.optStr(f, "from", what+" from")
 	e.subjectPrefix = r.optStr(f, "subject_prefix", what+" subject_prefix")
+	e.group = r.optStr(f, "group", what+" group")
 	return e
 }
 
@@ -257,6 +259,14 @@ func (c *compiler) email(raw *rawEmail, what string) *EmailDestination {
 			c.errorf(p.line, "%s: subject_prefix must be one line", what)
 		}
 		ed.SubjectPrefix = p.value
+	}
+	if g := raw.group; g != nil && g.ok {
+		switch EmailGroup(g.value) {
+		case GroupCommand, GroupNone:
+			ed.Group = EmailGroup(g.value)
+		default:
+			c.errorf(g.line, "%s: group must be command (one email per command outcome, the default) or none (one per notification), not %s", what, q(g.value))
+		}
 	}
 	return ed
 }

@@ -108,3 +108,26 @@ silences:
 		t.Error("lookups of missing things")
 	}
 }
+
+// TestEmailGroup: an email destination groups by command unless it says group: none; anything
+// else is a problem on its line.
+func TestEmailGroup(t *testing.T) {
+	cfg := func(group string) string {
+		return "destinations:\n  - name: e\n    email: {to: a@example.com, from: b@example.com" + group + "}\nroutes:\n  - name: r\n    to: [e]\n"
+	}
+	for _, tc := range []struct {
+		group      string
+		perCommand bool
+	}{{"", true}, {", group: command", true}, {", group: none", false}} {
+		s, err := Parse([]byte(cfg(tc.group)), "c.yaml")
+		if err != nil {
+			t.Fatalf("%q: %v", tc.group, err)
+		}
+		if got := s.Destination("e").Email.PerCommand(); got != tc.perCommand {
+			t.Errorf("%q: PerCommand %v, want %v", tc.group, got, tc.perCommand)
+		}
+	}
+	if _, err := Parse([]byte(cfg(", group: instance")), "c.yaml"); err == nil || !strings.Contains(err.Error(), `3: destination "e": group must be command`) {
+		t.Errorf("a bad group: %v", err)
+	}
+}

@@ -74,7 +74,24 @@ type EmailDestination struct {
 	From string
 	// SubjectPrefix is put in front of every subject, e.g. "[prod]". Empty means none.
 	SubjectPrefix string
+	// Group says how notifications become emails: GroupCommand (the default, "") sends one email
+	// per command outcome listing its failed instances; GroupNone one per notification.
+	Group EmailGroup
 }
+
+// EmailGroup is an email destination's grouping.
+type EmailGroup string
+
+// Email groupings.
+const (
+	// GroupCommand: one email per command outcome (and a follow-up if it changes later).
+	GroupCommand EmailGroup = "command"
+	// GroupNone: one email per notification.
+	GroupNone EmailGroup = "none"
+)
+
+// PerCommand reports whether the destination gets one email per command outcome.
+func (e *EmailDestination) PerCommand() bool { return e != nil && e.Group != GroupNone }
 
 // Route is one entry of the ordered route list. Its matching logic is compiled at Parse; only
 // what callers may want to display is exported.

@@ -188,6 +188,30 @@ func Threads(cfg aws.Config, env Getenv, store state.Store, live *deliver.Live, 
 	}
 }
 
+// Emails sends one email per command outcome to email destinations that group by command (the
+// default). Like Threads it needs the render queue, for the quiet-period check; without it nil
+// is returned and every notification is emailed on its own.
+func Emails(cfg aws.Config, env Getenv, store state.Store, live *deliver.Live, now func() time.Time) *thread.Emails {
+	u := env(appenv.RenderQueueURL)
+	if u == "" {
+		return nil
+	}
+	return &thread.Emails{
+		Store:    store,
+		Schedule: &thread.SQSScheduler{Client: sqs.NewFromConfig(cfg), URL: u, Now: now},
+		Now:      now,
+		Token:    token(),
+		Send:     SendEmail(live),
+	}
+}
+
+// SendEmail sends a command's rendered email to an email destination through live (SES).
+func SendEmail(live *deliver.Live) func(context.Context, *rules.Destination, render.EmailMessage) error {
+	return func(ctx context.Context, dest *rules.Destination, msg render.EmailMessage) error {
+		return live.SendEmail(ctx, dest, []string{dest.Name, "command"}, msg)
+	}
+}
+
 // token identifies this execution environment as a render-lease holder.
 func token() string {
 	var b [12]byte

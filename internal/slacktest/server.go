@@ -37,6 +37,8 @@ const (
 	MethodUpdate      = "chat.update"
 	// MethodWebhook is a POST to an incoming-webhook URL.
 	MethodWebhook = "webhook"
+	// MethodHistory is conversations.history.
+	MethodHistory = "conversations.history"
 )
 
 // Server is a running local Slack. Its fields are read-only.
@@ -77,6 +79,8 @@ type Message struct {
 	Updates int
 	// Webhook is set when the message came through an incoming webhook.
 	Webhook bool
+	// Metadata is the message's metadata JSON as posted (nil when none).
+	Metadata json.RawMessage
 }
 
 // Call is one request the server answered.
@@ -106,7 +110,20 @@ type Fault struct {
 	Error string
 	// Hang holds the request until the client gives up (its timeout or context).
 	Hang bool
+	// Posted makes the server do the work first (the message is posted or updated) and only then
+	// answer the fault: an answer lost after Slack acted, or, with NoTS, an "ok" that lacks the
+	// message's ts.
+	Posted bool
+	// NoTS answers {"ok":true} without "ts" (with Posted).
+	NoTS bool
 }
+
+// PostedButLost posts the message and then answers an HTTP 500, as when Slack acted but its
+// answer was lost on the way.
+func PostedButLost() Fault { return Fault{Status: http.StatusInternalServerError, Posted: true} }
+
+// OKWithoutTS posts the message and answers ok:true without the message's ts.
+func OKWithoutTS() Fault { return Fault{Posted: true, NoTS: true} }
 
 // RateLimited is a 429 with Retry-After, as Slack answers when a channel gets more than about one
 // message per second.
@@ -153,6 +170,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat.postMessage", s.handleAPI(MethodPostMessage))
 	mux.HandleFunc("POST /api/chat.update", s.handleAPI(MethodUpdate))
+	mux.HandleFunc("POST /api/conversations.history", s.handleHistory)
 	mux.HandleFunc("POST /services/{team}/{bot}/{name}", s.handleWebhook)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL
@@ -294,6 +312,7 @@ type request struct {
 	Text           string
 	Blocks         json.RawMessage
 	Attachments    json.RawMessage
+	Metadata       json.RawMessage
 }
 
 func parseRequest(r *http.Request) (request, error) {
@@ -311,12 +330,13 @@ func parseRequest(r *http.Request) (request, error) {
 			Text           string          `json:"text"`
 			Blocks         json.RawMessage `json:"blocks"`
 			Attachments    json.RawMessage `json:"attachments"`
+			Metadata       json.RawMessage `json:"metadata"`
 		}
 		if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&body); err != nil {
 			return req, err
 		}
 		req.Channel, req.TS, req.ThreadTS, req.ReplyBroadcast = body.Channel, body.TS, body.ThreadTS, body.ReplyBroadcast
-		req.Text, req.Blocks, req.Attachments = body.Text, body.Blocks, body.Attachments
+		req.Text, req.Blocks, req.Attachments, req.Metadata = body.Text, body.Blocks, body.Attachments, body.Metadata
 		return req, nil
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 4<<20)
@@ -336,6 +356,9 @@ func parseRequest(r *http.Request) (request, error) {
 	if a := r.PostForm.Get("attachments"); a != "" {
 		req.Attachments = json.RawMessage(a)
 	}
+	if m := r.PostForm.Get("metadata"); m != "" {
+		req.Metadata = json.RawMessage(m)
+	}
 	return req, nil
 }
 
@@ -345,7 +368,8 @@ func (s *Server) handleAPI(method string) http.HandlerFunc {
 		s.mu.Lock()
 		now := s.now()
 		call := Call{Method: method, Channel: req.Channel, ThreadTS: req.ThreadTS, Time: now}
-		if f, ok := s.nextFault(method); ok {
+		f, faulty := s.nextFault(method)
+		if faulty && !f.Posted {
 			call.Injected = true
 			s.mu.Unlock()
 			s.answerFault(w, r, &call, f, false)
@@ -355,6 +379,18 @@ func (s *Server) handleAPI(method string) http.HandlerFunc {
 			call.Status = status
 			if e, _ := body["error"].(string); e != "" {
 				call.Error = e
+			}
+			if faulty && body["ok"] == true {
+				// Slack did the work; the answer is the injected one.
+				call.Injected = true
+				if f.NoTS {
+					delete(body, "ts")
+					delete(body, "message")
+				} else {
+					s.mu.Unlock()
+					s.answerFault(w, r, &call, f, false)
+					return
+				}
 			}
 			s.calls = append(s.calls, call)
 			s.mu.Unlock()
@@ -393,7 +429,7 @@ func (s *Server) handleAPI(method string) http.HandlerFunc {
 				return
 			}
 			m := &Message{Channel: req.Channel, TS: s.nextTS(), ThreadTS: req.ThreadTS, ReplyBroadcast: req.ReplyBroadcast,
-				Text: req.Text, Blocks: req.Blocks, Attachments: req.Attachments}
+				Text: req.Text, Blocks: req.Blocks, Attachments: req.Attachments, Metadata: req.Metadata}
 			// Slack posts a reply to a parent it cannot find as a top-level message.
 			if m.ThreadTS != "" && s.find(req.Channel, m.ThreadTS) == nil {
 				m.ThreadTS = ""
@@ -568,7 +604,52 @@ func messageJSON(m *Message) map[string]any {
 	if m.Attachments != nil {
 		out["attachments"] = m.Attachments
 	}
+	if m.Metadata != nil {
+		out["metadata"] = m.Metadata
+	}
 	return out
+}
+
+// handleHistory answers conversations.history: the channel's messages, newest first, top-level
+// ones and thread replies that were also broadcast, as Slack lists them, with their metadata.
+// Channel is the ID (or, here, the name) the messages were posted to.
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	req, err := parseRequest(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	call := Call{Method: MethodHistory, Channel: req.Channel, Time: s.now(), Status: http.StatusOK}
+	answer := func(body map[string]any) {
+		if e, _ := body["error"].(string); e != "" {
+			call.Error = e
+		}
+		s.calls = append(s.calls, call)
+		writeJSON(w, http.StatusOK, body)
+	}
+	switch {
+	case err != nil:
+		answer(slackErr("invalid_form_data"))
+		return
+	case req.Token != s.Token:
+		answer(slackErr("invalid_auth"))
+		return
+	}
+	if f, ok := s.nextFault(MethodHistory); ok && f.Error != "" {
+		call.Injected = true
+		answer(slackErr(f.Error))
+		return
+	}
+	limit, _ := strconv.Atoi(r.PostForm.Get("limit"))
+	if limit <= 0 || limit > 999 {
+		limit = 100
+	}
+	msgs := []map[string]any{}
+	all := s.messages[req.Channel]
+	for i := len(all) - 1; i >= 0 && len(msgs) < limit; i-- {
+		if m := all[i]; m.ThreadTS == "" || m.ReplyBroadcast {
+			msgs = append(msgs, messageJSON(m))
+		}
+	}
+	answer(map[string]any{"ok": true, "messages": msgs, "has_more": false})
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

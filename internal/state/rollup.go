@@ -62,6 +62,7 @@ func (b *RollupBuilder) Finish() Rollup {
 		return cmp.Or(x.EventTime.Compare(y.EventTime), cmp.Compare(x.Target, y.Target))
 	})
 	r.FailedTotal = len(b.failed)
+	r.Failures = b.failed
 	for _, t := range b.failed[:min(len(b.failed), MaxRollupFailed)] {
 		r.Failed = append(r.Failed, t.Target)
 	}

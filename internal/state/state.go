@@ -185,6 +185,9 @@ type Rollup struct {
 	// MaxRollupFailed of them; FailedTotal counts them all.
 	Failed      []string
 	FailedTotal int
+	// Failures are all FailedTotal failed instances' timelines in the same order, uncapped: what
+	// the command's thread replies draw from, so that every failed instance is named.
+	Failures []Timeline
 	// FirstEvent and LastEvent span the event times of every timeline of the command.
 	FirstEvent, LastEvent time.Time
 	// Messages are the command's message records, one per channel, by channel.

@@ -19,9 +19,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/failure"
+	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
@@ -41,6 +43,13 @@ type Request struct {
 	Broadcast bool `json:"broadcast,omitempty"`
 	// Mentions are the destination's per-status mentions (trusted config text).
 	Mentions map[payload.Status]string `json:"mentions,omitempty"`
+	// OutputBucket and OutputPrefix are where Run Command writes the command's output, for the
+	// parent's S3 link ("" when the command has none).
+	OutputBucket string `json:"outputBucket,omitempty"`
+	OutputPrefix string `json:"outputPrefix,omitempty"`
+	// Email marks a check of the command's email to Destination (Emails) rather than a render
+	// of its Slack message.
+	Email bool `json:"email,omitempty"`
 }
 
 // Scheduler delivers a Request back to the router at (or soon after) a time: the trailing
@@ -53,6 +62,12 @@ type Scheduler interface {
 type Poster interface {
 	Post(ctx context.Context, channel string, msg render.SlackMessage, p slack.PostOptions) (string, error)
 	Update(ctx context.Context, channel, ts string, msg render.SlackMessage) error
+}
+
+// ParentFinder is implemented by a Poster that can find a command's parent again when the
+// answer to its post was lost (slack.Client, through conversations.history).
+type ParentFinder interface {
+	FindParent(ctx context.Context, channel, commandID string) (string, error)
 }
 
 // Threads renders commands' messages.
@@ -92,8 +107,17 @@ const (
 type record struct {
 	// FP is the fingerprint of what the parent shows.
 	FP string `json:"fp,omitempty"`
-	// Replied lists the failed instances already announced in a thread reply.
+	// Replied lists the failed instances already named, in the parent or a thread reply.
 	Replied []string `json:"replied,omitempty"`
+	// Mentioned lists the statuses whose mention was already made (in the parent or a reply):
+	// on-call is paged once per command and status, not once per batch.
+	Mentioned []payload.Status `json:"mentioned,omitempty"`
+	// Unconfirmed counts parent posts whose answer did not give us the message's ts (lost, or
+	// ok without a ts): each may have left a message in the channel, so they are bounded.
+	Unconfirmed int `json:"unconfirmed,omitempty"`
+	// ParentMention is the status whose mention the parent was posted with: an edit does not
+	// notify anyone, so later versions of the parent show a mention only if it is that one.
+	ParentMention payload.Status `json:"parentMention,omitempty"`
 	// Final is set once the terminal state was posted.
 	Final bool `json:"final,omitempty"`
 	// Next is when a scheduled render is due; while it is in the future no other is scheduled.
@@ -128,6 +152,9 @@ func (t *Threads) lease() time.Duration {
 }
 
 const maxAttempts = 6
+
+// leaseMargin is kept free at the end of a render lease for writing the record back.
+const leaseMargin = 2 * time.Second
 
 // Tick brings the message of req's command in req's channel one step closer to the current
 // state: at most one Slack call. When more remains to show, or the message is busy or was just
@@ -173,7 +200,12 @@ func (t *Threads) Tick(ctx context.Context, req Request) (Outcome, error) {
 		}
 	}
 
-	out, rec, ts, callErr := t.render(ctx, req, held, now)
+	// A holder never acts past its lease: once it ends another renderer may take the record and
+	// post, so every Slack call (a Retry-After wait included) must be over before then.
+	remain := held.HeldUntil.Sub(now)
+	rctx, cancel := context.WithTimeout(ctx, remain-min(leaseMargin, remain/10))
+	out, rec, ts, callErr := t.render(rctx, req, held, now)
+	cancel()
 	// Write back what was done (even after a failed call: the lease must be freed), merging with
 	// whatever others wrote meanwhile (they can only have scheduled a render).
 	cur := held // first try against the record as we left it; re-read only after a lost race
@@ -250,6 +282,10 @@ func (t *Threads) ensureScheduled(ctx context.Context, req Request, m state.Mess
 	return true, nil
 }
 
+// maxUnconfirmed bounds the parent posts whose ts never came back: past it, the render stops
+// posting (a permanent failure, parked for an operator) rather than filling the channel.
+const maxUnconfirmed = 3
+
 // render reads the roll-up and makes at most one Slack call. held is the record with our lease.
 // It returns what it did, the updated record, and the parent's ts (new when it posted it).
 func (t *Threads) render(ctx context.Context, req Request, held state.Message, now time.Time) (Outcome, record, string, error) {
@@ -261,28 +297,73 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return "", rec, ts, fmt.Errorf("read roll-up: %w", err)
 	}
 	v := View(roll, req)
+	if ts != "" && v.Status != rec.ParentMention {
+		v.Mention = ""
+	}
 	d := t.detail(ctx, req, v)
 	fp := v.Fingerprint() + detailFingerprint(d)
 	api, err := t.Slack(ctx)
 	if err != nil {
 		return "", rec, ts, err
 	}
-	fresh := newFailures(roll.Failed, rec.Replied)
+	fresh := newFailures(roll.Failures, rec.Replied)
+	var orphan string
+	if ts == "" && rec.Unconfirmed > 0 {
+		orphan = findParent(ctx, api, req)
+	}
 	switch {
+	case ts == "" && rec.Unconfirmed > 0 && orphan != "":
+		// An earlier post reached Slack though its answer was lost: that message is the
+		// parent. Adopt it and bring it up to date, rather than leave it claiming a state that
+		// would never change beside a second parent.
+		if err := api.Update(ctx, req.Channel, orphan, t.parent(v, d)); err != nil {
+			return "", rec, ts, err
+		}
+		rec.FP, rec.Unconfirmed = fp, 0
+		return Updated, rec, orphan, nil
 	case ts == "":
-		posted, err := api.Post(ctx, req.Channel, t.parent(v, d), slack.PostOptions{})
+		if rec.Unconfirmed >= maxUnconfirmed {
+			return "", rec, ts, notify.Permanent("slack chat.postMessage to "+req.Channel,
+				fmt.Errorf("%d parent posts of command %s got no message ts back; not posting another", rec.Unconfirmed, req.CommandID))
+		}
+		posted, err := api.Post(ctx, req.Channel, t.parent(v, d), slack.PostOptions{CommandID: req.CommandID})
+		if err == nil && posted == "" {
+			err = notify.RetryableMaybeSent("slack chat.postMessage to "+req.Channel, errors.New("Slack answered ok without the message's ts"))
+		}
 		if err != nil {
+			if ne := (*notify.Error)(nil); errors.As(err, &ne) && ne.MaybeSent {
+				rec.Unconfirmed++
+			}
 			return "", rec, ts, err
 		}
 		rec.FP = fp
-		// The parent lists the failed instances already; replies announce later ones.
-		rec.Replied = append(rec.Replied[:0], roll.Failed...)
+		// The parent's list of failed instances is a preview that later updates reorder; the
+		// thread names every one of them, each in exactly one reply.
+		if v.Mention != "" {
+			rec.Mentioned = append(rec.Mentioned, v.Status)
+			rec.ParentMention = v.Status
+		}
 		return Posted, rec, posted, nil
 	case len(fresh) > 0:
-		if _, err := api.Post(ctx, req.Channel, t.failureReply(req, v, fresh, d), slack.PostOptions{ThreadTS: ts}); err != nil {
+		batch := fresh[:min(len(fresh), render.MaxReplyInstances)]
+		var statuses []payload.Status
+		for _, in := range batch {
+			if !slices.Contains(statuses, in.Status) {
+				statuses = append(statuses, in.Status)
+			}
+		}
+		mention, mentioned := mentionOnce(req, rec, statuses...)
+		msg, paged := t.failureReply(v, batch, mention, d)
+		if !paged {
+			mentioned = nil // nobody was paged: a later real failure still is
+		}
+		if _, err := api.Post(ctx, req.Channel, msg, slack.PostOptions{ThreadTS: ts}); err != nil {
 			return "", rec, ts, err
 		}
-		rec.Replied = append(rec.Replied, fresh...)
+		for _, in := range batch {
+			rec.Replied = append(rec.Replied, in.ID)
+		}
+		rec.Mentioned = append(rec.Mentioned, mentioned...)
 		return Replied, rec, ts, nil
 	case fp != rec.FP:
 		if err := api.Update(ctx, req.Channel, ts, t.parent(v, d)); err != nil {
@@ -290,12 +371,20 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		}
 		rec.FP = fp
 		return Updated, rec, ts, nil
-	case req.Broadcast && !rec.Final && finished(roll):
-		if _, err := api.Post(ctx, req.Channel, render.FinalReply(v), slack.PostOptions{ThreadTS: ts, Broadcast: true}); err != nil {
+	case v.Finished && (req.Broadcast && !rec.Final || req.Mentions[v.Status] != "" && !slices.Contains(rec.Mentioned, v.Status)):
+		// The command ended in a status whose mention nobody has seen yet (an edit of the
+		// parent does not notify): say so in the thread, once.
+		mention, mentioned := mentionOnce(req, rec, v.Status)
+		broadcast := req.Broadcast && !rec.Final
+		if _, err := api.Post(ctx, req.Channel, render.FinalReply(v, mention), slack.PostOptions{ThreadTS: ts, Broadcast: broadcast}); err != nil {
 			return "", rec, ts, err
 		}
-		rec.Final = true
-		return Broadcast, rec, ts, nil
+		rec.Final = rec.Final || broadcast
+		rec.Mentioned = append(rec.Mentioned, mentioned...)
+		if broadcast {
+			return Broadcast, rec, ts, nil
+		}
+		return Replied, rec, ts, nil
 	}
 	return Unchanged, rec, ts, nil
 }
@@ -323,18 +412,60 @@ func (t *Threads) parent(v render.CommandView, d *failure.Detail) render.SlackMe
 	return render.ParentWithDetail(render.Parent(v), v, d)
 }
 
-// failureReply is the reply announcing fresh failures, with each instance's detail when there
-// is some; it pages nobody when all of them are "patched, reported failure".
-func (t *Threads) failureReply(req Request, v render.CommandView, fresh []string, d *failure.Detail) render.SlackMessage {
-	mention := render.ReplyMention(req.Mentions[payload.StatusFailed], fresh, d)
-	return render.ReplyWithDetail(render.FailureReply(v, fresh, mention), v, fresh, d)
+// failureReply is the reply announcing a batch of failures, with each instance's detail when
+// there is some; it pages nobody when all of them are "patched, reported failure" (paged false).
+func (t *Threads) failureReply(v render.CommandView, batch []render.Instance, mention string, d *failure.Detail) (render.SlackMessage, bool) {
+	ids := make([]string, len(batch))
+	for i, in := range batch {
+		ids[i] = in.ID
+	}
+	mention = render.ReplyMention(mention, ids, d)
+	return render.ReplyWithDetail(render.FailureReply(v, batch, mention), v, ids, d), mention != ""
 }
 
-func newFailures(failed, replied []string) []string {
-	var out []string
+// findParent returns the ts of the command's parent that an unconfirmed post left in the
+// channel, or "" (not found, or the Poster cannot search: then a new parent is posted rather
+// than the alert lost).
+func findParent(ctx context.Context, api Poster, req Request) string {
+	f, ok := api.(ParentFinder)
+	if !ok {
+		return ""
+	}
+	ts, err := f.FindParent(ctx, req.Channel, req.CommandID)
+	if err != nil {
+		return ""
+	}
+	return ts
+}
+
+// mentionOnce is the mention text for statuses not mentioned yet in this command's message (each
+// distinct text once), and the statuses it covers.
+func mentionOnce(req Request, rec record, statuses ...payload.Status) (string, []payload.Status) {
+	var texts []string
+	var covered []payload.Status
+	for _, s := range statuses {
+		m := req.Mentions[s]
+		if m == "" || slices.Contains(rec.Mentioned, s) {
+			continue
+		}
+		covered = append(covered, s)
+		if !slices.Contains(texts, m) {
+			texts = append(texts, m)
+		}
+	}
+	return strings.Join(texts, " "), covered
+}
+
+// newFailures are the failed instances not named yet, in the roll-up's order.
+func newFailures(failed []state.Timeline, replied []string) []render.Instance {
+	done := make(map[string]bool, len(replied))
+	for _, id := range replied {
+		done[id] = true
+	}
+	var out []render.Instance
 	for _, f := range failed {
-		if !slices.Contains(replied, f) {
-			out = append(out, f)
+		if !done[f.Target] {
+			out = append(out, render.Instance{ID: f.Target, Status: f.Status})
 		}
 	}
 	return out
@@ -360,9 +491,14 @@ func finished(r state.Rollup) bool {
 // View derives what the message shows from a roll-up.
 func View(r state.Rollup, req Request) render.CommandView {
 	v := render.CommandView{
-		CommandID: req.CommandID, Document: r.DocumentName, Region: req.Region, Account: req.Account,
+		CommandID: req.CommandID, Document: r.DocumentName, Account: req.Account,
 		Targets: r.Targets, Counts: r.Counts, Failed: r.Failed, FailedTotal: r.FailedTotal,
 		Started: r.RequestedAt, Updated: r.LastEvent,
+	}
+	// The region comes from the event: it becomes part of a link host only when it is shaped
+	// like an AWS region, the same check the per-notification renderer applies.
+	if render.ValidRegion(req.Region) {
+		v.Region = req.Region
 	}
 	if v.Started.IsZero() {
 		v.Started = r.FirstEvent
@@ -370,18 +506,23 @@ func View(r state.Rollup, req Request) render.CommandView {
 	if v.Targets < r.Invocations {
 		v.Targets = r.Invocations
 	}
+	v.Finished = finished(r)
 	v.Status = overall(r)
 	v.Mention = req.Mentions[v.Status]
+	if req.OutputBucket != "" {
+		v.OutputURL = render.OutputURL(v.Region, req.OutputBucket, req.OutputPrefix, req.CommandID, "")
+	}
 	return v
 }
 
 // overall is the command's status: its summary's when known, else what its instances add up to.
+// Failures of one kind read as that kind (Timed Out, Cancelled, …), mixed kinds as Failed.
 func overall(r state.Rollup) payload.Status {
 	if r.Command != nil && (r.Command.Status.Terminal() || r.Invocations == 0) {
 		return r.Command.Status
 	}
 	inProgress := r.Invocations < r.Targets
-	failed := false
+	var failure payload.Status
 	for s, n := range r.Counts {
 		if n == 0 {
 			continue
@@ -390,14 +531,18 @@ func overall(r state.Rollup) payload.Status {
 			inProgress = true
 		}
 		if s.Failure() {
-			failed = true
+			if failure != "" && failure != s {
+				failure = payload.StatusFailed
+			} else {
+				failure = s
+			}
 		}
 	}
 	switch {
 	case inProgress:
 		return payload.StatusInProgress
-	case failed:
-		return payload.StatusFailed
+	case failure != "":
+		return failure
 	case r.Invocations > 0:
 		return payload.StatusSuccess
 	}

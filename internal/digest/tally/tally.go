@@ -89,12 +89,13 @@ func (c *Counter) Add(f state.Failure) error {
 	}
 	c.statuses.add(string(f.Status))
 	c.documents.add(f.DocumentName)
+	if f.InstanceID == "" {
+		c.commandLevel++
+	}
 	if c.docsOnly {
 		return nil
 	}
-	if f.InstanceID == "" {
-		c.commandLevel++
-	} else {
+	if f.InstanceID != "" {
 		c.instances.add(f.InstanceID)
 	}
 	if cmd := c.commands[f.CommandID]; cmd != nil {
@@ -149,6 +150,11 @@ type Summary struct {
 	CommandLevel int
 	// Commands are the failed commands.
 	Commands Commands
+	// FailedCommands is the number of distinct commands with a failure in the window (exact up
+	// to MaxKeys commands; Commands.Uncounted says how many failures were past that), and
+	// FailedInstances the number of failed invocations (instance-level entries). A command whose
+	// 60 instances failed is 1 failed command and 60 failed instances, never "61 failures".
+	FailedCommands, FailedInstances int
 	// Previous is the window of the same length just before, nil when it was not read.
 	Previous *Previous
 	// MaxKeys is the cap on distinct names per table that this summary was counted with.
@@ -221,6 +227,8 @@ func (c Commands) More() int { return c.Distinct - len(c.Top) }
 type Previous struct {
 	From, To time.Time
 	Total    int
+	// FailedInstances is the previous window's invocation failures, as in Summary.
+	FailedInstances int
 	// ByStatus is the previous window's failures by status, as in Summary.
 	ByStatus []Count
 }
@@ -237,7 +245,7 @@ func (c *Counter) Summary(from, to time.Time, topN int, prev *Counter) *Summary 
 		Instances: table(c.instances, topN),
 	}
 	if prev != nil {
-		s.Previous = &Previous{From: from.Add(-to.Sub(from)), To: from, Total: prev.total, ByStatus: top(prev.statuses.m, 0)}
+		s.Previous = &Previous{From: from.Add(-to.Sub(from)), To: from, Total: prev.total, FailedInstances: prev.total - prev.commandLevel, ByStatus: top(prev.statuses.m, 0)}
 		for i := range s.Documents.Top {
 			d := &s.Documents.Top[i]
 			n, ok := prev.documents.m[d.Name]
@@ -245,6 +253,7 @@ func (c *Counter) Summary(from, to time.Time, topN int, prev *Counter) *Summary 
 			d.PreviousKnown = ok || prev.documents.uncounted == 0
 		}
 	}
+	s.FailedCommands, s.FailedInstances = len(c.commands), c.total-c.commandLevel
 	s.Commands.Distinct = len(c.commands)
 	s.Commands.Uncounted = c.cmdUncounted
 	cmds := make([]Command, 0, len(c.commands))

@@ -125,3 +125,24 @@ func TestCap(t *testing.T) {
 		t.Error("no document with an unknown previous count, though the previous window was capped")
 	}
 }
+
+// TestFailedCommandsAndInstancesApart is issue 14's finding 10: 60 failed instances and their
+// failed command summary are 1 failed command and 60 failed instances, not "61 failures"; one
+// failed instance with its summary is not "2 failures".
+func TestFailedCommandsAndInstancesApart(t *testing.T) {
+	for _, tc := range []struct {
+		instances, commands, instancesWant int
+	}{{60, 1, 60}, {1, 1, 1}} {
+		c := tally.New(0)
+		at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+		for i := range tc.instances {
+			_ = c.Add(state.Failure{CommandID: "cmd-1", DocumentName: "AWS-RunShellScript", InstanceID: fmt.Sprintf("i-%d", i), Status: payload.StatusFailed, EventTime: at})
+		}
+		_ = c.Add(state.Failure{CommandID: "cmd-1", DocumentName: "AWS-RunShellScript", Status: payload.StatusFailed, EventTime: at})
+		s := c.Summary(at, at.Add(time.Hour), 10, nil)
+		if s.FailedCommands != tc.commands || s.FailedInstances != tc.instancesWant {
+			t.Errorf("%d failed instances + summary: %d failed commands, %d failed instances; want %d and %d",
+				tc.instances, s.FailedCommands, s.FailedInstances, tc.commands, tc.instancesWant)
+		}
+	}
+}

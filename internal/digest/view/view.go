@@ -33,6 +33,29 @@ func (o Options) loc() *time.Location {
 	return o.Location
 }
 
+// failedWords is the digest's count, failed commands and failed instances apart: "1 failed
+// command, 60 failed instances" (a command summary and its instances are one failure, not 61).
+func failedWords(s *tally.Summary) string {
+	w := render.Plural(s.FailedCommands, "failed command", "failed commands")
+	if s.FailedInstances > 0 {
+		w += ", " + render.Plural(s.FailedInstances, "failed instance", "failed instances")
+	}
+	return w
+}
+
+// headlineCount is what the comparison with the previous window counts: failed instances when
+// either window has any, else all failure entries (command summaries only).
+func headlineCount(s *tally.Summary) (cur, was int) {
+	p := s.Previous
+	if p == nil {
+		return s.FailedInstances, 0
+	}
+	if s.FailedInstances > 0 || p.FailedInstances > 0 {
+		return s.FailedInstances, p.FailedInstances
+	}
+	return s.Total, p.Total
+}
+
 // digestTimeLayout writes window bounds for humans, in the configured zone.
 const digestTimeLayout = "Mon 2 Jan 2006 15:04 MST"
 
@@ -63,12 +86,13 @@ func newDigestFacts(s *tally.Summary, opt Options) digestFacts {
 		f.title = "Run Command digest: all clear"
 		f.color = render.StyleOf(payload.StatusSuccess).Color
 	} else {
-		f.title = "Run Command digest: " + render.Plural(s.Total, "failure", "failures")
+		f.title = "Run Command digest: " + failedWords(s)
 		f.color = render.StyleOf(payload.StatusFailed).Color
 	}
 	f.window = s.From.In(loc).Format(digestTimeLayout) + " → " + s.To.In(loc).Format(digestTimeLayout) + " (" + f.length + ")"
 	if p := s.Previous; p != nil {
-		f.versus = totalChange(s.Total, p.Total, f.length)
+		cur, was := headlineCount(s)
+		f.versus = totalChange(cur, was, f.length)
 	}
 	for _, c := range s.ByStatus {
 		st := payload.Status(c.Name)
@@ -109,8 +133,8 @@ func Slack(s *tally.Summary, opt Options) render.SlackMessage {
 	lead.WriteString(" → ")
 	lead.WriteString(slackDate(s.To, loc))
 	lead.WriteString(" (" + f.length + ")")
-	lead.WriteString("\n*Failures:* ")
-	lead.WriteString(render.Thousands(s.Total))
+	lead.WriteString("\n*Failed:* ")
+	lead.WriteString(render.EscapeMrkdwn(failedWords(s)))
 	if f.versus != "" {
 		lead.WriteString(" — ")
 		lead.WriteString(render.EscapeMrkdwn(f.versus))
@@ -307,13 +331,13 @@ func Subject(s *tally.Summary, opt Options) string {
 	if s.Clear() {
 		b.WriteString("all clear")
 	} else {
-		b.WriteString(render.Plural(s.Total, "failure", "failures"))
-		if p := s.Previous; p != nil && p.Total != s.Total {
+		b.WriteString(failedWords(s))
+		if cur, was := headlineCount(s); s.Previous != nil && cur != was {
 			b.WriteString(" (")
-			if s.Total > p.Total {
-				b.WriteString("▲ " + render.Thousands(s.Total-p.Total))
+			if cur > was {
+				b.WriteString("▲ " + render.Thousands(cur-was))
 			} else {
-				b.WriteString("▼ " + render.Thousands(p.Total-s.Total))
+				b.WriteString("▼ " + render.Thousands(was-cur))
 			}
 			b.WriteByte(')')
 		}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -110,7 +111,14 @@ type PostOptions struct {
 	ThreadTS string
 	// Broadcast also shows a thread reply in the channel (reply_broadcast).
 	Broadcast bool
+	// CommandID, on a command's parent message, is carried in the message's metadata so that
+	// FindParent can find the message again when Slack's answer to the post was lost.
+	CommandID string
 }
+
+// parentEventType is the metadata event type of a command's parent message.
+// https://docs.slack.dev/messaging/message-metadata
+const parentEventType = "ssmnotify_command"
 
 func msgOptions(msg render.SlackMessage) []slackapi.MsgOption {
 	return []slackapi.MsgOption{
@@ -132,6 +140,9 @@ func (c *Client) Post(ctx context.Context, channel string, msg render.SlackMessa
 			opts = append(opts, slackapi.MsgOptionBroadcast())
 		}
 	}
+	if p.CommandID != "" {
+		opts = append(opts, slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: parentEventType, EventPayload: map[string]any{"command_id": p.CommandID}}))
+	}
 	var ts string
 	err := c.cfg.do(ctx, op, func(ctx context.Context) error {
 		var err error
@@ -139,6 +150,33 @@ func (c *Client) Post(ctx context.Context, channel string, msg render.SlackMessa
 		return err
 	})
 	return ts, err
+}
+
+// FindParent looks among the channel's latest 200 messages for the parent of commandID posted
+// with PostOptions.CommandID, and returns its ts ("" when it is not there). It needs the
+// channel's ID (C…, G…) and the channels:history (or groups:history) scope; a channel given by
+// name cannot be searched, which is reported as not found.
+// https://docs.slack.dev/reference/methods/conversations.history
+func (c *Client) FindParent(ctx context.Context, channel, commandID string) (string, error) {
+	if strings.HasPrefix(channel, "#") {
+		return "", nil
+	}
+	op := "slack conversations.history of " + channel
+	var found string
+	err := c.cfg.do(ctx, op, func(ctx context.Context) error {
+		h, err := c.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{ChannelID: channel, Limit: 200, IncludeAllMetadata: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType == parentEventType && m.Metadata.EventPayload["command_id"] == commandID && (m.ThreadTimestamp == "" || m.ThreadTimestamp == m.Timestamp) {
+				found = m.Timestamp
+				return nil
+			}
+		}
+		return nil
+	})
+	return found, err
 }
 
 // Update replaces the content of the message ts in channel with chat.update.

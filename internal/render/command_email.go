@@ -1,0 +1,161 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+)
+
+// maxEmailInstances caps the failed instances one command email lists; past it the email says
+// how many more there are and links the console, which lists them all. 1,000 rows keep the HTML
+// near 200 KB, far inside SES's 40 MB message limit and readable in any mail client.
+const maxEmailInstances = 1000
+
+// CommandEmail renders the one email of a command's outcome: its status and tally, and every
+// failed instance (up to 1,000) with its status and invocation link. followUp marks an email sent
+// after an earlier one about the same command, when its outcome changed.
+func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, followUp bool) EmailMessage {
+	doc := v.Document
+	if doc == "" {
+		doc = "(unnamed document)"
+	}
+	tally := v.Tally()
+	var subj strings.Builder
+	if subjectPrefix != "" {
+		subj.WriteString(SingleLine(subjectPrefix, 60) + " ")
+	}
+	subj.WriteString("[" + strings.ToUpper(v.Status.Words()) + "] ")
+	subj.WriteString(SingleLine(doc, 100))
+	subj.WriteString(" — " + tally)
+	if i := strings.IndexByte(v.CommandID, '-'); i > 0 {
+		subj.WriteString(" — " + SingleLine(v.CommandID[:i], 40))
+	}
+	if v.Region != "" {
+		subj.WriteString(" (" + SingleLine(v.Region, 30) + ")")
+	}
+	if followUp {
+		subj.WriteString(" — update")
+	}
+	subject := SingleLine(subj.String(), MaxSubject)
+
+	title := v.Status.Words() + ": " + SingleLine(doc, MaxEmailValueRunes)
+	var consoleURL string
+	if ValidRegion(v.Region) && v.CommandID != "" {
+		consoleURL = CommandURL(v.Region, v.CommandID)
+	}
+	shown := failed[:min(len(failed), maxEmailInstances)]
+
+	var text strings.Builder
+	text.WriteString(title + "\n\n")
+	if followUp {
+		text.WriteString("The command's outcome changed since the last email.\n\n")
+	}
+	text.WriteString(tally + "\n")
+	text.WriteString("Command: " + SingleLine(v.CommandID, MaxEmailValueRunes) + "\n")
+	if t := v.plainTiming(); t != "" {
+		text.WriteString(t + "\n")
+	}
+	if v.Account != "" {
+		text.WriteString("Account: " + SingleLine(v.Account, 20) + "\n")
+	}
+	if consoleURL != "" {
+		text.WriteString("Console: " + consoleURL + "\n")
+	}
+	if v.OutputURL != "" {
+		text.WriteString("Output in S3: " + v.OutputURL + "\n")
+	}
+	if len(shown) > 0 {
+		text.WriteString("\nFailed instances (" + strconv.Itoa(len(failed)) + "):\n")
+		for _, in := range shown {
+			text.WriteString("- " + SingleLine(in.ID, maxIDRunes) + "  " + in.Status.Words() + "\n")
+		}
+		if len(failed) > len(shown) {
+			text.WriteString("… +" + strconv.Itoa(len(failed)-len(shown)) + " more: see the console\n")
+		}
+	}
+
+	var h strings.Builder
+	style := StyleOf(v.Status)
+	h.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>`)
+	WriteHTML(&h, subject)
+	h.WriteString(`</title></head><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2328;">`)
+	h.WriteString(`<h2 style="border-left:6px solid `)
+	writeCSSValueAttr(&h, style.Color)
+	h.WriteString(`;padding-left:8px;">`)
+	WriteHTML(&h, title)
+	h.WriteString(`</h2>`)
+	if followUp {
+		h.WriteString(`<p><em>The command's outcome changed since the last email.</em></p>`)
+	}
+	h.WriteString(`<p><strong>`)
+	WriteHTML(&h, tally)
+	h.WriteString(`</strong></p><p>Command <code>`)
+	WriteHTML(&h, v.CommandID)
+	h.WriteString(`</code>`)
+	if t := v.plainTiming(); t != "" {
+		h.WriteString(` · `)
+		WriteHTML(&h, t)
+	}
+	if v.Account != "" {
+		h.WriteString(` · account `)
+		WriteHTML(&h, SingleLine(v.Account, 20))
+	}
+	h.WriteString(`</p><p>`)
+	if consoleURL != "" {
+		h.WriteString(`<a href="`)
+		WriteURLAttr(&h, consoleURL)
+		h.WriteString(`">Open in the Run Command console</a> `)
+	}
+	if v.OutputURL != "" {
+		h.WriteString(`<a href="`)
+		WriteURLAttr(&h, v.OutputURL)
+		h.WriteString(`">Output in S3</a>`)
+	}
+	h.WriteString(`</p>`)
+	if len(shown) > 0 {
+		h.WriteString(`<h3>Failed instances (` + strconv.Itoa(len(failed)) + `)</h3><table cellpadding="4" style="border-collapse:collapse;">`)
+		for _, in := range shown {
+			h.WriteString(`<tr><td><code>`)
+			if ValidRegion(v.Region) && v.CommandID != "" {
+				h.WriteString(`<a href="`)
+				WriteURLAttr(&h, InvocationURL(v.Region, v.CommandID, in.ID))
+				h.WriteString(`">`)
+				WriteHTML(&h, SingleLine(in.ID, maxIDRunes))
+				h.WriteString(`</a>`)
+			} else {
+				WriteHTML(&h, SingleLine(in.ID, maxIDRunes))
+			}
+			h.WriteString(`</code></td><td>`)
+			WriteHTML(&h, in.Status.Words())
+			h.WriteString(`</td></tr>`)
+		}
+		h.WriteString(`</table>`)
+		if len(failed) > len(shown) {
+			h.WriteString(`<p>… +` + strconv.Itoa(len(failed)-len(shown)) + ` more: see the console.</p>`)
+		}
+	}
+	h.WriteString(`</body></html>`)
+	return EmailMessage{Subject: subject, HTML: h.String(), Text: text.String()}
+}
+
+// plainTiming is the command's time for plain text: "started 2026-05-04 10:00:00 UTC, took 3m12s".
+func (v CommandView) plainTiming() string {
+	if v.Started.IsZero() {
+		return ""
+	}
+	var d string
+	if !v.Updated.IsZero() && v.Updated.After(v.Started) {
+		d = roundDuration(v.Updated.Sub(v.Started))
+	}
+	if v.Finished {
+		s := "started " + formatTime(v.Started)
+		if d != "" {
+			s += ", took " + d
+		}
+		return s
+	}
+	s := "since " + formatTime(v.Started)
+	if d != "" {
+		s += ", " + d + " so far"
+	}
+	return s
+}
