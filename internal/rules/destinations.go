@@ -24,7 +24,7 @@ type rawSlack struct {
 	unread    bool // not a mapping (reported): nothing more to check
 	mode      *scalar
 	channel   *scalar
-	broadcast *flag
+	broadcast *toggle
 	mentions  []rawMention
 }
 
@@ -85,7 +85,7 @@ func (r *reader) slack(n *yaml.Node, what string) *rawSlack {
 	s.mode = r.optStr(f, "mode", what+" mode")
 	s.channel = r.optStr(f, "channel", what+" channel")
 	if b, ok := f["broadcast_terminal"]; ok {
-		s.broadcast = &flag{on: r.boolean(b, what+" broadcast_terminal"), line: b.Line}
+		s.broadcast = &toggle{on: r.boolean(b, what+" broadcast_terminal"), line: b.Line}
 	}
 	if m, ok := f["mentions"]; ok {
 		s.mentions = r.mentions(resolve(m), what)

@@ -217,6 +217,11 @@ func (g *glob) match(s string) bool {
 	case globContains:
 		return strings.Contains(s, g.lit)
 	}
+	return g.matchGeneral(s)
+}
+
+// matchGeneral matches with path.Match; it is apart from match so that match stays small.
+func (g *glob) matchGeneral(s string) bool {
 	if strings.IndexByte(s, '/') >= 0 {
 		s = strings.ReplaceAll(s, "/", string(slashStandIn))
 	}

@@ -204,3 +204,27 @@ func oracleMatch(pattern, s string) (matched, ok bool) {
 	}
 	return at[0][0], true
 }
+
+// BenchmarkGlob times one match of each pattern shape: the fast paths, and general patterns
+// (path.Match) on an instance ID and on a shared document's ARN, whose '/' costs a copy.
+func BenchmarkGlob(b *testing.B) {
+	const arn = "arn:aws:ssm:us-east-1:123456789012:document/Deploy-web"
+	for _, tc := range []struct{ name, pattern, s string }{
+		{"exact", "AWS-RunPatchBaseline", "AWS-RunShellScript"},
+		{"prefix", "i-0ab*", "i-0aaa1111bbbb2222c"},
+		{"general-instance", "i-0[0-9a-f]?*", "i-0aaa1111bbbb2222c"},
+		{"general-arn", "*/Deploy-?eb", arn},
+		{"general-arn-miss", "*/Deploy-?1*", arn},
+	} {
+		g, err := compileGlob(tc.pattern)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				g.match(tc.s)
+			}
+		})
+	}
+}

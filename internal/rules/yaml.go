@@ -33,8 +33,8 @@ type scalar struct {
 // non-nil list, empty when none of its entries could be read.
 type list []scalar
 
-// flag is a boolean and its line.
-type flag struct {
+// toggle is a boolean and its line.
+type toggle struct {
 	on   bool
 	line int
 }
