@@ -41,6 +41,12 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify demo: %v\n", err)
 		return 1
 	}
+	stopSSM, err := demoSSM(*events, files)
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify demo: local SSM: %v\n", err)
+		return 1
+	}
+	defer stopSSM()
 	f := invokeFlags{config: *config, store: "memory", deliverMode: "preview", out: run.Dir, now: demoNow}
 	env, err := newInvokeEnv(&f, stderr)
 	if err != nil {

@@ -259,14 +259,18 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		if err != nil {
 			return nil, err
 		}
-		env.preview = &deliver.Preview{Writer: w}
+		e := setup.CLIEnricher(context.Background(), getenv, set)
+		env.preview = &deliver.Preview{Writer: w, Enricher: e}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
+		h.Threads.Detail = setup.ThreadDetail(e, set)
 		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(env.preview))
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
+		live.Enricher = setup.CLIEnricher(context.Background(), getenv, set)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
+		h.Threads.Detail = setup.ThreadDetail(live.Enricher, set)
 		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(live))
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
+	"github.com/ssmnotify/ssmnotify/internal/enrich/ssmtest"
 	"github.com/ssmnotify/ssmnotify/internal/lambdatest"
 	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo/dynamotest"
@@ -28,6 +29,11 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 	ses := testenv.SESLocal(t)
 	slack := slacktest.NewServer(t)
 	sm := testenv.SecretsManager(t, `{"bot_token":"`+slack.Token+`"}`)
+	// The shipped config enriches failures: a local SSM with the failed patch run's answer.
+	ssmSrv := ssmtest.New(t)
+	patch := ssmtest.RecordedListed(t, "patch-linux-failed")
+	patch.CommandId, patch.InstanceId = "0b7f3c2e-1111-4a2b-9c3d-0123456789ab", "i-0ddd3333eeee4444f"
+	ssmSrv.AddListed(patch)
 
 	rt := lambdatest.NewRuntime(t)
 	proc := rt.Start(t, bin, root,
@@ -37,6 +43,7 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 		appenv.SlackAPIURL+"="+slack.APIURL,
 		appenv.SlackSecretARN+"=arn:aws:secretsmanager:us-east-1:111122223333:secret:ssmnotify-slack",
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+sm,
+		"AWS_ENDPOINT_URL_SSM="+ssmSrv.URL(),
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 	)
@@ -63,6 +70,10 @@ func TestBootstrapUnderRuntimeAPI(t *testing.T) {
 		}
 		if n := len(testenv.ReadSES(t, ses.URL).Emails); n != 1 {
 			t.Errorf("SES has %d emails, want 1", n)
+		}
+		// Enrichment is on by default: the deployed wiring asks the local SSM for the failed step.
+		if msgs := slack.Messages("#ops-alerts"); len(msgs) == 1 && !strings.Contains(string(msgs[0].Attachments), "in step PatchLinux") {
+			t.Errorf("the Slack message lacks the failed step:\n%s", msgs[0].Attachments)
 		}
 		// The same event again (SNS redelivery): nothing new is sent.
 		if res := invoke("sns-invocation-failed.json"); res.Error != nil {

@@ -53,5 +53,8 @@ func main() {
 		Logger:   log,
 		Metrics:  os.Stdout,
 	}
+	if h.Threads != nil {
+		h.Threads.Detail = setup.ThreadDetail(live.Enricher, set)
+	}
 	lambda.Start(h.Handle)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
+	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 )
 
@@ -614,15 +615,7 @@ func (st *Stack) defineRouter(asset string) {
 	// function's role), and scheduling renders: sqs:SendMessage alone.
 	role.AddToPrincipalPolicy(allow([]string{"sqs:SendMessage"}, sendTo, nil))
 	if st.settings.CommandDetails || st.cfg.RouterEnrich || st.cfg.RouterNameTags {
-		// ssm:GetCommandInvocation (and ec2:DescribeTags, for Name tags) support no
-		// resource-level permissions (Service Authorization Reference): "*" is the only resource
-		// AWS accepts. Both are read-only.
-		actions := []string{"ssm:GetCommandInvocation"}
-		if st.cfg.RouterNameTags {
-			actions = append(actions, "ec2:DescribeTags")
-		}
-		role.AddToPrincipalPolicy(allow(actions, []*string{jsii.String("*")}, nil))
-		suppress(role, "AwsSolutions-IAM5", "ssm:GetCommandInvocation and ec2:DescribeTags have no resource-level permissions; AWS accepts only Resource \"*\". Both are read-only.", "Resource::*")
+		st.grantEnrichment(role)
 	}
 
 	// Asynchronous invocations (SNS, EventBridge): bounded retries, then the dead-letter queue.
@@ -999,4 +992,17 @@ func retention(days int) awslogs.RetentionDays {
 		return r
 	}
 	return awslogs.RetentionDays_ONE_MONTH
+}
+
+// grantEnrichment lets the router learn why a command failed: the read-only SSM calls of
+// internal/enrich (the failed step, the command's counts, patch states) and, for Name tags,
+// ec2:DescribeTags. None of them supports resource-level permissions (Service Authorization
+// Reference): "*" is the only resource AWS accepts.
+func (st *Stack) grantEnrichment(role awsiam.IRole) {
+	actions := append([]string(nil), enrich.Actions...)
+	if st.cfg.RouterNameTags {
+		actions = append(actions, enrich.NameTagAction)
+	}
+	role.AddToPrincipalPolicy(allow(actions, []*string{jsii.String("*")}, nil))
+	suppress(role, "AwsSolutions-IAM5", strings.Join(actions, ", ")+" have no resource-level permissions; AWS accepts only Resource \"*\". All are read-only (Get/List/Describe).", "Resource::*")
 }

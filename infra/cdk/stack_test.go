@@ -537,7 +537,8 @@ func TestStack(t *testing.T) {
 			stmt("secretsmanager:GetSecretValue", secretPolicyARN, nil),
 			// Every from identity of the routes' email destinations, as address and domain.
 			stmt("ses:SendEmail", []any{ses("SSMNotify@Example.com"), ses("example.com"), ses("alerts@mail.example.org"), ses("mail.example.org")}, nil),
-			stmt("ssm:GetCommandInvocation", "*", nil),
+			// Enrichment (#16): the read-only calls that say why a command failed.
+			stmt([]any{"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates"}, "*", nil),
 			// The SQS event source's own grant on the render queue.
 			stmt([]any{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, arnOf(idRenderQueue), nil),
 		)
@@ -716,7 +717,7 @@ func TestStack(t *testing.T) {
 	t.Run("no wildcards", func(t *testing.T) {
 		s.checkNoWildcards(t, map[string][]string{
 			idMaintenanceRole: {"ssm:ListCommands", "ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:CancelCommand", "resource-groups:ListGroups", "tag:GetResources"}, // no resource-level permissions
-			idRouterRole:      {"ssm:GetCommandInvocation"},                                                                                                                          // no resource-level permissions
+			idRouterRole:      {"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates"},                                     // no resource-level permissions
 		})
 	})
 
@@ -826,7 +827,7 @@ func TestStackVariant(t *testing.T) {
 			stmt([]any{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, arnOf(idBufferQueue), nil),
 			// The config enriches failures (output tail, Name tags): read-only, no resource-level
 			// permissions exist.
-			stmt([]any{"ssm:GetCommandInvocation", "ec2:DescribeTags"}, "*", nil),
+			stmt([]any{"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates", "ec2:DescribeTags"}, "*", nil),
 		)
 		// No Slack destination: no secret variable, no secret grant.
 		s.hasProps(t, "AWS::Lambda::Function", map[string]any{
@@ -865,7 +866,7 @@ func TestStackVariant(t *testing.T) {
 		s.checkNoWildcards(t, map[string][]string{
 			// The config enriches failures with Name tags: neither action has resource-level
 			// permissions.
-			idRouterRole: {"ssm:GetCommandInvocation", "ec2:DescribeTags"},
+			idRouterRole: {"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates", "ec2:DescribeTags"},
 		})
 	})
 	t.Run("operators may pass the existing window role", func(t *testing.T) {

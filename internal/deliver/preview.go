@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
@@ -18,7 +19,10 @@ import (
 // thread.Poster, for the commands' evolving messages.
 type Preview struct {
 	Writer *preview.Writer
-	mu     sync.Mutex
+	// Enricher adds what enrichment learns to failure alerts, as Live's does (the CLI wires
+	// setup.CLIEnricher); nil for none.
+	Enricher *enrich.Enricher
+	mu       sync.Mutex
 	// Paths lists every file written, in order.
 	Paths []string
 	ts    int
@@ -31,7 +35,9 @@ func (p *Preview) Deliver(ctx context.Context, d rules.Delivery, n *payload.Noti
 	if d.Destination == nil {
 		return notify.Permanent("preview", fmt.Errorf("delivery of route %q has no destination", d.Route))
 	}
-	return Send(ctx, p, d.Destination, alert{n: n, dest: d.Destination, opt: Options(n, d.Destination)})
+	opt := Options(n, d.Destination)
+	opt.Detail = p.Enricher.Enrich(ctx, n, d.Enrich) // nil-safe
+	return Send(ctx, p, d.Destination, alert{n: n, dest: d.Destination, opt: opt})
 }
 
 // PostMessage writes the chat.postMessage body of msg.

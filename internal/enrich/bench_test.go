@@ -1,6 +1,8 @@
 package enrich_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,20 +13,68 @@ import (
 )
 
 // benchEnrich runs Enrich b.N times with the result cache expired before each call (the cost of
-// a first delivery), and reports the SSM calls per alert.
+// a first delivery), and reports the SSM calls per failed notification (every operation) and the
+// latency it adds: median and 99th percentile.
 func benchEnrich(b *testing.B, n *payload.Notification, block string, cached bool) {
 	h := newHarness(b)
+	benchWith(b, h, n, block, cached)
+}
+
+func benchWith(b *testing.B, h *harness, n *payload.Notification, block string, cached bool) {
 	cfg := mustEnrich(b, block)
 	b.ReportAllocs()
+	var took []time.Duration
 	for b.Loop() {
 		if !cached {
 			h.clock.Add(enrich.DefaultResultTTL)
 		}
-		if d := h.e.Enrich(b.Context(), n, cfg); d == nil || d.Unavailable != "" {
+		start := time.Now()
+		d := h.e.Enrich(b.Context(), n, cfg)
+		took = append(took, time.Since(start))
+		if d == nil || d.Unavailable != nil {
 			b.Fatalf("detail = %+v", d)
 		}
 	}
-	b.ReportMetric(float64(h.srv.Calls(ssmtest.GetCommandInvocation))/float64(b.N), "ssm_calls/op")
+	calls := 0
+	for _, op := range []string{ssmtest.GetCommandInvocation, ssmtest.ListCommandInvocations, ssmtest.ListCommands, ssmtest.DescribeInstancePatchStates} {
+		calls += h.srv.Calls(op)
+	}
+	b.ReportMetric(float64(calls)/float64(len(took)), "ssm_calls/op")
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/float64(time.Millisecond), "p50_ms")
+	b.ReportMetric(float64(took[len(took)*99/100])/float64(time.Millisecond), "p99_ms")
+}
+
+// BenchmarkEnrichMultiStep is an AWS-RunPatchBaseline invocation: GetCommandInvocation answers
+// InvalidPluginName, ListCommandInvocations finds the failed step, DescribeInstancePatchStates
+// (in parallel) the patch state.
+func BenchmarkEnrichMultiStep(b *testing.B) {
+	h := newHarness(b)
+	l := ssmtest.RecordedListed(b, "patch-linux-failed")
+	h.srv.AddListed(l)
+	n := invocation(l.InstanceId, payload.StatusFailed)
+	n.CommandID, n.DocumentName = l.CommandId, l.DocumentName
+	benchWith(b, h, n, "true", false)
+}
+
+// BenchmarkEnrichPatchRun50 is the command summary of a 50-instance patch run with 44 failures:
+// ListCommands, two filtered ListCommandInvocations and one DescribeInstancePatchStates.
+func BenchmarkEnrichPatchRun50(b *testing.B) {
+	h := newHarness(b)
+	base := ssmtest.RecordedListed(b, "patch-linux-failed")
+	for i := range 50 {
+		l := base
+		l.InstanceId = fmt.Sprintf("i-0%016x", 0x5000+i)
+		if i >= 44 {
+			l.Status, l.StatusDetails = "Success", "Success"
+		}
+		h.srv.AddListed(l)
+		h.srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", FailedCount: 1})
+	}
+	h.srv.AddCommand(ssmtest.Command{CommandId: base.CommandId, TargetCount: 50, CompletedCount: 50, ErrorCount: 44})
+	n := command(payload.StatusFailed)
+	n.CommandID, n.DocumentName = base.CommandId, base.DocumentName
+	benchWith(b, h, n, "true", false)
 }
 
 // BenchmarkEnrichInvocation is the overhead one enriched invocation alert adds against the local
@@ -33,7 +83,8 @@ func BenchmarkEnrichInvocation(b *testing.B) {
 	benchEnrich(b, invocation(failedID, payload.StatusFailed), "true", false)
 }
 
-// BenchmarkEnrichCommand4 looks up four instances of a command summary in parallel.
+// BenchmarkEnrichCommand4 is a command summary with four instances, three failed: ListCommands
+// and the failures (two filtered ListCommandInvocations), in parallel.
 func BenchmarkEnrichCommand4(b *testing.B) {
 	benchEnrich(b, command(payload.StatusFailed, failedID, execTOID, delivTOID, successID), "{max_instances: 10}", false)
 }
@@ -54,20 +105,24 @@ func BenchmarkEnrichHungSSM(b *testing.B) {
 	h := newHarness(b)
 	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Delay: time.Hour})
 	cfg := mustEnrich(b, "{timeout: 100ms}")
+	var took []time.Duration
 	n := invocation(failedID, payload.StatusFailed)
 	var worst time.Duration
 	for b.Loop() {
 		h.clock.Add(enrich.DefaultResultTTL)
 		start := time.Now()
 		d := h.e.Enrich(b.Context(), n, cfg)
-		if el := time.Since(start); el > worst {
-			worst = el
-		}
-		if d == nil || d.Unavailable == "" {
+		el := time.Since(start)
+		took = append(took, el)
+		worst = max(worst, el)
+		if d == nil || d.Unavailable == nil {
 			b.Fatalf("detail = %+v", d)
 		}
 	}
 	b.ReportMetric(float64(worst-cfg.Timeout)/float64(time.Millisecond), "worst_budget_overrun_ms")
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/float64(time.Millisecond), "p50_ms")
+	b.ReportMetric(float64(took[len(took)*99/100])/float64(time.Millisecond), "p99_ms")
 }
 
 // BenchmarkEnrichAndRender is enrichment plus rendering the Slack message and the email: the

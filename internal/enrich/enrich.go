@@ -1,35 +1,48 @@
-// Package enrich learns why a Run Command invocation failed — its detailed status, exit code
-// and the end of its output — from ssm:GetCommandInvocation, and optionally the instance's Name
-// tag from ec2:DescribeTags, so that the alert can say it.
+// Package enrich learns why a Run Command failed — per instance the step that failed, its
+// detailed status, exit code, the end of its output and where the full output is, the patch
+// state after a patch run, and the instance's Name tag — and returns it as facts
+// (internal/failure) for the renderers to word.
 //
-// Enrichment is bounded and never blocks an alert: one notification's lookups run in parallel
-// under one time budget (rules.Enrich.Timeout, 1 s by default); no call is retried; whatever
-// fails, times out or is throttled becomes a line saying "enrichment unavailable" and why. A
-// notification delivered to several destinations is looked up once.
+// The calls: for one instance, ssm:GetCommandInvocation; for a multi-step document (which
+// answers InvalidPluginName without a step name), ssm:ListCommandInvocations with Details, which
+// gives every step's status, exit code and output; for a command summary, ssm:ListCommands (the
+// counts) and ssm:ListCommandInvocations filtered to failures (which instances, and why); for
+// AWS-RunPatchBaseline, ssm:DescribeInstancePatchStates; for Name tags, ec2:DescribeTags.
+//
+// Enrichment is bounded and never blocks an alert: one notification's lookups share one time
+// budget (rules.Enrich.Timeout, 1 s by default) and run in parallel where they can; a throttled
+// call is asked once more and an invocation SSM does not know yet (Run Command is eventually
+// consistent right after a status change) is asked again after a short wait, both only within
+// the budget; whatever still fails becomes a failure.Reason. A notification delivered to several
+// destinations is looked up once.
 package enrich
 
 import (
 	"context"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/ssmnotify/ssmnotify/internal/enrich/ec2tags"
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
-	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 )
 
-// SSMAPI is the one Systems Manager call enrichment makes (satisfied by *ssm.Client).
+// SSMAPI is the Systems Manager calls enrichment makes (satisfied by *ssm.Client). All are read
+// only.
 type SSMAPI interface {
 	GetCommandInvocation(ctx context.Context, params *ssm.GetCommandInvocationInput, optFns ...func(*ssm.Options)) (*ssm.GetCommandInvocationOutput, error)
+	ListCommandInvocations(ctx context.Context, params *ssm.ListCommandInvocationsInput, optFns ...func(*ssm.Options)) (*ssm.ListCommandInvocationsOutput, error)
+	ListCommands(ctx context.Context, params *ssm.ListCommandsInput, optFns ...func(*ssm.Options)) (*ssm.ListCommandsOutput, error)
+	DescribeInstancePatchStates(ctx context.Context, params *ssm.DescribeInstancePatchStatesInput, optFns ...func(*ssm.Options)) (*ssm.DescribeInstancePatchStatesOutput, error)
 }
 
 // EC2API is the one EC2 call enrichment makes, ec2:DescribeTags for Name tags (satisfied by
@@ -43,12 +56,24 @@ var (
 	_ EC2API = (*ec2tags.Client)(nil)
 )
 
-// Limits of what GetCommandInvocation returns, from its API reference: the first 24,000
-// characters of stdout and the first 8,000 of stderr.
+// Actions are the IAM actions enrichment may call, for the CDK grant: none of them supports
+// resource-level permissions, and all are read only.
+var Actions = []string{
+	"ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:ListCommands", "ssm:DescribeInstancePatchStates",
+}
+
+// NameTagAction is the IAM action of Name tags.
+const NameTagAction = "ec2:DescribeTags"
+
+// Limits of what SSM returns: GetCommandInvocation gives the first 24,000 characters of stdout
+// and the first 8,000 of stderr; ListCommandInvocations gives the first 2,500 of a step's
+// combined output.
 // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CommandPlugin.html
 const (
 	maxStdoutChars = 24000
 	maxStderrChars = 8000
+	maxPluginChars = 2500
 )
 
 // Cache lifetimes.
@@ -59,10 +84,23 @@ const (
 	// DefaultResultTTL is how long one notification's enrichment is remembered, so that its
 	// other destinations (and a quick redelivery) reuse it instead of asking SSM again.
 	DefaultResultTTL = time.Minute
+	// slowTTL is how long an answer that missed its budget is kept.
+	slowTTL = 5 * time.Second
 	// maxCacheEntries bounds each cache; past it, expired entries are swept and then, if still
 	// full, everything is dropped (a cold start's worth of lookups, not a leak).
 	maxCacheEntries = 4096
 )
+
+// Waits between attempts, each only if it ends inside the budget: a throttled call is asked
+// once more after throttleWait; an invocation SSM does not know yet is asked again after
+// notFoundWait, doubling.
+var (
+	throttleWait = 100 * time.Millisecond
+	notFoundWait = 50 * time.Millisecond
+)
+
+// Patch documents, whose failures get the patch card.
+var patchDocuments = map[string]bool{"AWS-RunPatchBaseline": true, "AWS-RunPatchBaselineAssociation": true}
 
 // Enricher looks up failed invocations. Set SSM (required) and, for Name tags, EC2; the other
 // fields are optional. It is safe for concurrent use; its caches live as long as it does (a
@@ -79,6 +117,10 @@ type Enricher struct {
 	Now func() time.Time
 	// NameTTL and ResultTTL override DefaultNameTTL and DefaultResultTTL.
 	NameTTL, ResultTTL time.Duration
+	// NoAccess, when set, is returned for every notification enrichment applies to, without a
+	// call: the CLI without AWS credentials or endpoint says so instead of rendering silently
+	// without detail.
+	NoAccess bool
 
 	mu      sync.Mutex
 	names   map[string]nameEntry
@@ -97,7 +139,7 @@ type resultKey struct {
 
 type resultEntry struct {
 	done    chan struct{} // closed when detail is set
-	detail  *render.Detail
+	detail  *failure.Detail
 	expires time.Time
 }
 
@@ -108,16 +150,19 @@ func (e *Enricher) now() time.Time {
 	return time.Now()
 }
 
-// Enrich returns what to show about n's failure, or nil when cfg does not enrich n's status
-// (or cfg is nil, or e is nil). It returns within cfg.Timeout of being called — sooner if ctx
-// ends — whatever SSM does; lookups that did not finish become "unavailable" lines. Every
-// outcome, including a failure, is a Detail the alert can show: Enrich never fails the alert.
-func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification, cfg *rules.Enrich) *render.Detail {
-	if e == nil || e.SSM == nil || n == nil || !cfg.Applies(n.Status) {
+// Enrich returns the facts about n's failure, or nil when cfg does not enrich n's status (or
+// cfg is nil, or e is nil). It returns within cfg.Timeout of being called — sooner if ctx ends
+// — whatever SSM does; lookups that did not finish become reasons. Every outcome, including a
+// failure, is a Detail the alert can show: Enrich never fails the alert.
+func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification, cfg *rules.Enrich) *failure.Detail {
+	if e == nil || n == nil || !cfg.Applies(n.Status) {
 		return nil
 	}
-	if reason := e.foreign(n); reason != "" {
-		return &render.Detail{Unavailable: reason}
+	if e.NoAccess || e.SSM == nil {
+		return &failure.Detail{Unavailable: &failure.Reason{Code: failure.NoAccess}}
+	}
+	if r := e.foreign(n); r != nil {
+		return &failure.Detail{Unavailable: r}
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
@@ -129,33 +174,55 @@ func (e *Enricher) Enrich(ctx context.Context, n *payload.Notification, cfg *rul
 		case <-entry.done:
 			return entry.detail
 		case <-ctx.Done():
-			return &render.Detail{Unavailable: budgetReason(ctx, cfg)}
+			return &failure.Detail{Unavailable: budgetReason(ctx, cfg)}
 		}
 	}
-	d := e.lookup(ctx, n, cfg)
+	var d *failure.Detail
+	if n.Kind == payload.KindInvocation {
+		d = e.invocation(ctx, n, cfg)
+	} else {
+		d = e.command(ctx, n, cfg)
+	}
 	ttl := e.ResultTTL
 	if ttl <= 0 {
 		ttl = DefaultResultTTL
 	}
-	if errors.Is(context.Cause(ctx), context.Canceled) {
+	switch {
+	case errors.Is(context.Cause(ctx), context.Canceled):
 		// The caller gave up, not SSM: the next delivery may well get an answer.
 		ttl = 0
+	case hasBudgetReason(d):
+		// SSM was slow: the other destinations of this batch share the answer rather than each
+		// wait out a budget, and a later render asks again.
+		ttl = min(ttl, slowTTL)
 	}
 	e.settle(entry, d, ttl)
 	return d
 }
 
-// foreign says why n cannot be looked up with these clients, or "".
-func (e *Enricher) foreign(n *payload.Notification) string {
+func hasBudgetReason(d *failure.Detail) bool {
+	if d.Unavailable != nil && d.Unavailable.Code == failure.Budget {
+		return true
+	}
+	for i := range d.Invocations {
+		if r := d.Invocations[i].Unavailable; r != nil && r.Code == failure.Budget {
+			return true
+		}
+	}
+	return false
+}
+
+// foreign says why n cannot be looked up with these clients, or nil.
+func (e *Enricher) foreign(n *payload.Notification) *failure.Reason {
 	switch {
 	case n.CommandID == "":
-		return "the notification has no command ID"
+		return &failure.Reason{Code: failure.NoCommandID}
 	case e.Region != "" && n.Region != "" && n.Region != e.Region:
-		return "the command ran in " + n.Region + "; ssmnotify reads only " + e.Region
+		return &failure.Reason{Code: failure.OtherRegion, Where: n.Region, Here: e.Region}
 	case e.Account != "" && n.Account != "" && n.Account != e.Account:
-		return "the command ran in account " + n.Account + "; ssmnotify reads only its own account"
+		return &failure.Reason{Code: failure.OtherAccount, Where: n.Account, Here: e.Account}
 	}
-	return ""
+	return nil
 }
 
 // claim returns the cache entry for key and whether the caller must fill it.
@@ -185,7 +252,7 @@ func (e *Enricher) claim(key resultKey) (*resultEntry, bool) {
 }
 
 // settle stores d for the callers waiting on ent and for ttl after.
-func (e *Enricher) settle(ent *resultEntry, d *render.Detail, ttl time.Duration) {
+func (e *Enricher) settle(ent *resultEntry, d *failure.Detail, ttl time.Duration) {
 	e.mu.Lock()
 	ent.detail, ent.expires = d, e.now().Add(ttl)
 	e.mu.Unlock()
@@ -193,227 +260,445 @@ func (e *Enricher) settle(ent *resultEntry, d *render.Detail, ttl time.Duration)
 }
 
 // budgetReason says why the budget ended: the alert's own deadline or the enrich timeout.
-func budgetReason(ctx context.Context, cfg *rules.Enrich) string {
+func budgetReason(ctx context.Context, cfg *rules.Enrich) *failure.Reason {
 	if errors.Is(context.Cause(ctx), context.Canceled) {
-		return "the lookup was cancelled"
+		return &failure.Reason{Code: failure.Cancelled}
 	}
-	return "SSM did not answer within the " + cfg.Timeout.String() + " budget"
+	return &failure.Reason{Code: failure.Budget, Budget: cfg.Timeout}
 }
 
-// result is one instance's lookup.
-type result struct {
-	i   int
-	out *ssm.GetCommandInvocationOutput
-	err error
+// invocation looks up the one instance of an invocation notification: its failed step, and in
+// parallel its Name tag and, for a patch document, its patch state.
+func (e *Enricher) invocation(ctx context.Context, n *payload.Notification, cfg *rules.Enrich) *failure.Detail {
+	if n.InstanceID == "" {
+		return &failure.Detail{Unavailable: &failure.Reason{Code: failure.NoInstance}}
+	}
+	ids := []string{n.InstanceID}
+	names, patches := e.extras(ctx, n, cfg, ids)
+	inv, reason := e.instance(ctx, n, cfg, n.InstanceID)
+	if reason != nil {
+		return &failure.Detail{Unavailable: reason, Patch: patchDocuments[n.DocumentName]}
+	}
+	e.decorate(ctx, &inv, names, patches)
+	return &failure.Detail{Invocations: []failure.Invocation{inv}, Patch: patchDocuments[n.DocumentName]}
 }
 
-// lookup does the calls for n within ctx's deadline.
-func (e *Enricher) lookup(ctx context.Context, n *payload.Notification, cfg *rules.Enrich) *render.Detail {
-	var ids []string
-	total := 1
-	if n.Kind == payload.KindInvocation {
-		if n.InstanceID == "" {
-			return &render.Detail{Unavailable: "the notification names no instance"}
-		}
-		ids = []string{n.InstanceID}
-	} else {
-		total = len(n.InstanceIDs)
-		if total == 0 {
-			return &render.Detail{Unavailable: "the command was targeted by tags, so the notification names no instance to look up"}
-		}
-		ids = n.InstanceIDs[:min(total, cfg.MaxInstances)]
-	}
+// command looks up a command summary: its counts (ListCommands) and its failed invocations with
+// their steps (ListCommandInvocations filtered to failures, with Details), in parallel; then the
+// Name tags and patch states of the failed instances shown.
+func (e *Enricher) command(ctx context.Context, n *payload.Notification, cfg *rules.Enrich) *failure.Detail {
+	var (
+		wg              sync.WaitGroup
+		counts          *failure.Counts
+		failed          []ssmtypes.CommandInvocation
+		failedErr       error
+		failedCompleted bool
+	)
+	// The counts are a nicety: the failures carry the message, so a failed count is left out.
+	wg.Go(func() { counts, _ = e.counts(ctx, n.CommandID) })
+	wg.Go(func() {
+		failed, failedErr = attempt(ctx, func() ([]ssmtypes.CommandInvocation, error) {
+			f, complete, err := e.failures(ctx, n.CommandID, filtersFor(n.Status))
+			failedCompleted = complete
+			if err == nil && complete && len(f) == 0 {
+				// The command says it failed but lists no failure yet: not visible yet.
+				err = &smithy.GenericAPIError{Code: "InvocationDoesNotExist"}
+			}
+			return f, err
+		})
+	})
+	wg.Wait()
 
-	// Names come from their own call, in parallel with the invocations.
-	var names map[string]string
-	namesDone := make(chan struct{})
-	if cfg.NameTag && e.EC2 != nil {
-		go func() {
-			defer close(namesDone)
-			names = e.lookupNames(ctx, ids)
-		}()
-	} else {
-		close(namesDone)
+	d := &failure.Detail{Command: counts, Patch: patchDocuments[n.DocumentName]}
+	if failedErr != nil {
+		d.Unavailable = reasonOf(ctx, failedErr, cfg, "ssm:ListCommandInvocations")
+		return d
 	}
-
-	results := make(chan result, len(ids))
-	for i, id := range ids {
-		go func() {
-			out, err := e.SSM.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{
-				CommandId:  aws.String(n.CommandID),
-				InstanceId: aws.String(id),
-			}, noRetry)
-			results <- result{i, out, err}
-		}()
+	if len(failed) == 0 && !failedCompleted {
+		d.Unavailable = budgetReason(ctx, cfg)
+		return d
 	}
-	got := make([]*result, len(ids))
-	pending := len(ids)
-wait:
-	for pending > 0 {
-		select {
-		case r := <-results:
-			got[r.i] = &r
-			pending--
-		case <-ctx.Done():
-			break wait
+	d.Total = len(failed)
+	if counts != nil && counts.Errors+counts.DeliveryTimedOut > d.Total {
+		d.Total = counts.Errors + counts.DeliveryTimedOut
+	}
+	ids := make([]string, len(failed))
+	for i := range failed {
+		ids[i] = aws.ToString(failed[i].InstanceId)
+	}
+	shown := min(len(failed), cfg.MaxInstances)
+	names := start(cfg.NameTag && e.EC2 != nil, func() map[string]string { return e.lookupNames(ctx, ids[:shown]) })
+	patches := start(patchDocuments[n.DocumentName], func() map[string]*failure.Patch { return e.patchStates(ctx, ids) })
+	for i := range failed {
+		inv := fromListed(&failed[i], cfg)
+		e.decorate(ctx, &inv, names, patches)
+		if i < shown {
+			d.Invocations = append(d.Invocations, inv)
+		} else {
+			d.Others = append(d.Others, inv)
 		}
-	}
-	select {
-	case <-namesDone:
-	case <-ctx.Done():
-	}
-	var nameOf map[string]string
-	select {
-	case <-namesDone:
-		nameOf = names
-	default: // the name lookup is still running: go without names
-	}
-
-	d := &render.Detail{}
-	var unavailable []string
-	succeeded := 0
-	for i, id := range ids {
-		r := got[i]
-		var reason string
-		switch {
-		case r == nil:
-			reason = budgetReason(ctx, cfg)
-		case r.err != nil:
-			reason = describeError(r.err, cfg)
-		}
-		if reason != "" {
-			unavailable = append(unavailable, reason)
-			d.Invocations = append(d.Invocations, render.InvocationDetail{InstanceID: id, InstanceName: nameOf[id], Unavailable: reason})
-			continue
-		}
-		inv := invocationDetail(r.out, n, id, cfg)
-		inv.InstanceName = nameOf[id]
-		// A command summary shows the instances that did not succeed; the one instance of an
-		// invocation notification is always shown.
-		if n.Kind != payload.KindInvocation && r.out.Status == "Success" {
-			succeeded++
-			continue
-		}
-		d.Invocations = append(d.Invocations, inv)
-	}
-
-	// When every lookup failed for the same reason, say it once.
-	if len(unavailable) == len(ids) && allSame(unavailable) {
-		return &render.Detail{Unavailable: unavailable[0]}
-	}
-	if n.Kind != payload.KindInvocation {
-		d.Note = note(len(ids), total, succeeded)
 	}
 	return d
 }
 
-// noRetry turns the SDK's retries off for enrichment calls: a throttled or failed lookup is
-// reported, not retried, because the alert must not wait, and a retry inside a one-second
-// budget mostly adds load to an API that just said it has too much.
-func noRetry(o *ssm.Options) { o.RetryMaxAttempts = 1 }
+// later is a value computed in the background; get waits for it until ctx ends.
+type later[T any] struct {
+	done chan struct{}
+	v    T
+}
 
-func allSame(ss []string) bool {
-	for _, s := range ss[1:] {
-		if s != ss[0] {
-			return false
+func start[T any](run bool, f func() T) *later[T] {
+	l := &later[T]{done: make(chan struct{})}
+	if !run {
+		close(l.done)
+		return l
+	}
+	go func() { l.v = f(); close(l.done) }()
+	return l
+}
+
+func (l *later[T]) get(ctx context.Context) T {
+	select {
+	case <-l.done:
+		return l.v
+	case <-ctx.Done():
+		var zero T
+		return zero
+	}
+}
+
+// extras starts the Name-tag and patch-state lookups of ids.
+func (e *Enricher) extras(ctx context.Context, n *payload.Notification, cfg *rules.Enrich, ids []string) (*later[map[string]string], *later[map[string]*failure.Patch]) {
+	names := start(cfg.NameTag && e.EC2 != nil, func() map[string]string { return e.lookupNames(ctx, ids) })
+	patches := start(patchDocuments[n.DocumentName], func() map[string]*failure.Patch { return e.patchStates(ctx, ids) })
+	return names, patches
+}
+
+// decorate adds the Name tag and patch state, waiting for them at most until the budget ends:
+// both are niceties, and the alert goes out without them.
+func (e *Enricher) decorate(ctx context.Context, inv *failure.Invocation, names *later[map[string]string], patches *later[map[string]*failure.Patch]) {
+	inv.InstanceName = names.get(ctx)[inv.InstanceID]
+	inv.Patch = patches.get(ctx)[inv.InstanceID]
+}
+
+// attempt runs call, asking again once after throttling and, while SSM does not know the
+// invocation yet, after a short doubling wait — each time only if the wait ends inside the
+// budget. The SDK's own retries are off (noRetry): they would not respect the budget.
+func attempt[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	throttled, wait := false, notFoundWait
+	for {
+		out, err := call()
+		if err == nil {
+			return out, nil
+		}
+		var pause time.Duration
+		switch code := apiCode(err); {
+		case isThrottle(code) && !throttled:
+			throttled, pause = true, throttleWait
+		case code == "InvocationDoesNotExist":
+			pause, wait = wait, 2*wait
+		default:
+			return out, err
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pause+50*time.Millisecond {
+			return out, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return out, err
 		}
 	}
-	return true
 }
 
-// note sums up a command summary's lookups.
-func note(looked, total, succeeded int) string {
-	var b strings.Builder
-	b.WriteString("Looked up ")
-	if looked < total {
-		b.WriteString(strconv.Itoa(looked) + " of " + strconv.Itoa(total) + " instances (max_instances)")
-	} else {
-		b.WriteString(plural(looked, "instance"))
-	}
-	switch {
-	case succeeded == looked && looked < total:
-		b.WriteString("; all of them succeeded — the failure is among the others")
-	case succeeded == looked:
-		b.WriteString("; all of them succeeded")
-	case succeeded > 0:
-		b.WriteString("; " + strconv.Itoa(succeeded) + " succeeded and " + verbNotShown(succeeded))
-	}
-	b.WriteByte('.')
-	return b.String()
-}
-
-func verbNotShown(k int) string {
-	if k == 1 {
-		return "is not shown"
-	}
-	return "are not shown"
-}
-
-func plural(k int, word string) string {
-	if k == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(k) + " " + word + "s"
-}
-
-// describeError turns an SDK error into a reason for humans. It names the AWS error code and
-// never the message: a message can echo request data, and the code says enough.
-func describeError(err error, cfg *rules.Enrich) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "SSM did not answer within the " + cfg.Timeout.String() + " budget"
-	}
-	if errors.Is(err, context.Canceled) {
-		return "the lookup was cancelled"
-	}
+func apiCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		switch code := ae.ErrorCode(); code {
-		case "ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException":
-			return "SSM throttled the request (" + code + "); not retried"
-		case "InvocationDoesNotExist":
-			return "SSM has no invocation of this command on this instance (InvocationDoesNotExist)"
-		case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
-			return "the router may not read invocations (" + code + "): grant ssm:GetCommandInvocation"
-		default:
-			return "SSM answered " + code
-		}
+		return ae.ErrorCode()
 	}
-	return "the request to SSM failed"
+	return ""
 }
 
-// invocationDetail is what out says about one instance.
-func invocationDetail(out *ssm.GetCommandInvocationOutput, n *payload.Notification, instanceID string, cfg *rules.Enrich) render.InvocationDetail {
-	d := render.InvocationDetail{InstanceID: instanceID, DetailedStatus: detailedStatus(out)}
+func isThrottle(code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException":
+		return true
+	}
+	return false
+}
+
+// noRetry turns the SDK's retries off: attempt decides, within the budget.
+func noRetry(o *ssm.Options) { o.RetryMaxAttempts = 1 }
+
+// reasonOf turns an SDK error into a reason. It keeps the AWS error code and never the message:
+// a message can echo request data, and the code says enough.
+func reasonOf(ctx context.Context, err error, cfg *rules.Enrich, action string) *failure.Reason {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return budgetReason(ctx, cfg)
+	}
+	code := apiCode(err)
+	switch {
+	case code == "":
+		if ctx.Err() != nil {
+			return budgetReason(ctx, cfg)
+		}
+		return &failure.Reason{Code: failure.RequestFailed}
+	case isThrottle(code):
+		return &failure.Reason{Code: failure.Throttled, API: code}
+	case code == "InvocationDoesNotExist":
+		return &failure.Reason{Code: failure.NotFound}
+	case code == "AccessDeniedException" || code == "AccessDenied" || code == "UnauthorizedOperation":
+		return &failure.Reason{Code: failure.Denied, API: code, Action: action}
+	}
+	return &failure.Reason{Code: failure.APIError, API: code}
+}
+
+// instance looks up one instance's failed step: GetCommandInvocation, and for a multi-step
+// document (InvalidPluginName) ListCommandInvocations with Details for the instance.
+func (e *Enricher) instance(ctx context.Context, n *payload.Notification, cfg *rules.Enrich, id string) (failure.Invocation, *failure.Reason) {
+	out, err := attempt(ctx, func() (*ssm.GetCommandInvocationOutput, error) {
+		return e.SSM.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: aws.String(n.CommandID), InstanceId: aws.String(id)}, noRetry)
+	})
+	if err == nil {
+		return fromGet(out, id, cfg), nil
+	}
+	if apiCode(err) != "InvalidPluginName" {
+		return failure.Invocation{}, reasonOf(ctx, err, cfg, "ssm:GetCommandInvocation")
+	}
+	list, err := attempt(ctx, func() (*ssm.ListCommandInvocationsOutput, error) {
+		out, err := e.SSM.ListCommandInvocations(ctx, &ssm.ListCommandInvocationsInput{CommandId: aws.String(n.CommandID), InstanceId: aws.String(id), Details: true}, noRetry)
+		if err == nil && len(out.CommandInvocations) == 0 {
+			// Not visible yet: wait for it like GetCommandInvocation's InvocationDoesNotExist.
+			err = &smithy.GenericAPIError{Code: "InvocationDoesNotExist"}
+		}
+		return out, err
+	})
+	if err != nil {
+		return failure.Invocation{}, reasonOf(ctx, err, cfg, "ssm:ListCommandInvocations")
+	}
+	return fromListed(&list.CommandInvocations[0], cfg), nil
+}
+
+// counts reads the command's counts with ListCommands.
+func (e *Enricher) counts(ctx context.Context, commandID string) (*failure.Counts, error) {
+	out, err := attempt(ctx, func() (*ssm.ListCommandsOutput, error) {
+		return e.SSM.ListCommands(ctx, &ssm.ListCommandsInput{CommandId: aws.String(commandID)}, noRetry)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Commands) == 0 {
+		return nil, nil
+	}
+	c := out.Commands[0]
+	return &failure.Counts{Targets: int(c.TargetCount), Completed: int(c.CompletedCount), Errors: int(c.ErrorCount), DeliveryTimedOut: int(c.DeliveryTimedOutCount)}, nil
+}
+
+// filtersFor are the invocation statuses a command summary of status s lists: Failed (which
+// includes Undeliverable, Terminated, AccessDenied, InvalidPlatform) and TimedOut (delivery and
+// execution), or Cancelled for a cancelled command. Filters of one key are not OR-ed, so each is
+// its own call.
+func filtersFor(s payload.Status) []string {
+	if s == payload.StatusCancelled {
+		return []string{"Cancelled"}
+	}
+	return []string{"Failed", "TimedOut"}
+}
+
+// failures lists up to 50 failed invocations of a command, with their steps, one call per
+// failure status, in parallel; complete reports that every call answered.
+func (e *Enricher) failures(ctx context.Context, commandID string, statuses []string) ([]ssmtypes.CommandInvocation, bool, error) {
+	type page struct {
+		invs []ssmtypes.CommandInvocation
+		err  error
+	}
+	pages := make([]page, len(statuses))
+	var wg sync.WaitGroup
+	for i, status := range statuses {
+		wg.Go(func() {
+			out, err := attempt(ctx, func() (*ssm.ListCommandInvocationsOutput, error) {
+				return e.SSM.ListCommandInvocations(ctx, &ssm.ListCommandInvocationsInput{
+					CommandId: aws.String(commandID),
+					Details:   true,
+					Filters:   []ssmtypes.CommandFilter{{Key: ssmtypes.CommandFilterKeyStatus, Value: aws.String(status)}},
+					// A whole page: the failures beyond limit still count toward the most
+					// common reason.
+					MaxResults: aws.Int32(50),
+				}, noRetry)
+			})
+			if err != nil {
+				pages[i].err = err
+				return
+			}
+			pages[i].invs = out.CommandInvocations
+		})
+	}
+	wg.Wait()
+	var all []ssmtypes.CommandInvocation
+	var firstErr error
+	for _, p := range pages {
+		all = append(all, p.invs...)
+		if p.err != nil && firstErr == nil {
+			firstErr = p.err
+		}
+	}
+	if len(all) == 0 && firstErr != nil {
+		return nil, false, firstErr
+	}
+	return all, firstErr == nil, nil
+}
+
+// patchStates reads the patch state of ids (up to 50, the API's page) with
+// DescribeInstancePatchStates; nil when it cannot.
+func (e *Enricher) patchStates(ctx context.Context, ids []string) map[string]*failure.Patch {
+	if len(ids) > 50 {
+		ids = ids[:50]
+	}
+	out, err := attempt(ctx, func() (*ssm.DescribeInstancePatchStatesOutput, error) {
+		return e.SSM.DescribeInstancePatchStates(ctx, &ssm.DescribeInstancePatchStatesInput{InstanceIds: ids}, noRetry)
+	})
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]*failure.Patch, len(out.InstancePatchStates))
+	for _, s := range out.InstancePatchStates {
+		p := &failure.Patch{
+			Operation: string(s.Operation),
+			Installed: int(s.InstalledCount), Failed: int(s.FailedCount), Missing: int(s.MissingCount),
+			PendingReboot: int(aws.ToInt32(s.InstalledPendingRebootCount)),
+		}
+		if s.OperationEndTime != nil {
+			p.OperationEnd = *s.OperationEndTime
+		}
+		m[aws.ToString(s.InstanceId)] = p
+	}
+	return m
+}
+
+// fromGet is what GetCommandInvocation says about one instance (a single-step document).
+func fromGet(out *ssm.GetCommandInvocationOutput, instanceID string, cfg *rules.Enrich) failure.Invocation {
+	inv := failure.Invocation{InstanceID: instanceID, Step: aws.ToString(out.PluginName), Steps: 1, Status: detailedStatus(aws.ToString(out.StatusDetails), string(out.Status))}
 	if out.ResponseCode != -1 {
 		code := int(out.ResponseCode)
-		d.ResponseCode = &code
+		inv.ResponseCode = &code
 	}
 	stderr, stdout := aws.ToString(out.StandardErrorContent), aws.ToString(out.StandardOutputContent)
 	content, stream, capAt, streamURL := stderr, "stderr", maxStderrChars, aws.ToString(out.StandardErrorUrl)
 	if strings.TrimSpace(stderr) == "" {
 		content, stream, capAt, streamURL = stdout, "stdout", maxStdoutChars, aws.ToString(out.StandardOutputUrl)
 	}
-	if cfg.OutputLines > 0 && strings.TrimSpace(content) != "" {
-		d.Stream = stream
-		d.Output, d.EarlierCut = lastLines(content, cfg.OutputLines)
-		d.CappedBySSM = len(content) >= capAt && utf8RuneCountAtLeast(content, capAt)
-	}
-	d.OutputURL, d.OutputLabel = outputLink(out, n, instanceID, streamURL)
-	return d
+	setOutput(&inv, content, stream, capAt, cfg)
+	inv.LogGroup = logGroup(out.CloudWatchOutputConfig, aws.ToString(out.DocumentName))
+	inv.S3Bucket, inv.S3Prefix, _ = s3Folder(streamURL, aws.ToString(out.CommandId))
+	return inv
 }
 
-// detailedStatus is StatusDetails in words ("Execution Timed Out"), or Status when SSM gave no
-// detail.
-func detailedStatus(out *ssm.GetCommandInvocationOutput) string {
-	raw := aws.ToString(out.StatusDetails)
-	if strings.TrimSpace(raw) == "" {
-		raw = string(out.Status)
+// fromListed is what ListCommandInvocations (with Details) says about one instance: the first
+// step that ran and did not succeed, and the steps skipped for their preconditions.
+func fromListed(ci *ssmtypes.CommandInvocation, cfg *rules.Enrich) failure.Invocation {
+	inv := failure.Invocation{InstanceID: aws.ToString(ci.InstanceId), Steps: len(ci.CommandPlugins), Status: detailedStatus(aws.ToString(ci.StatusDetails), string(ci.Status))}
+	var step *ssmtypes.CommandPlugin
+	for i := range ci.CommandPlugins {
+		p := &ci.CommandPlugins[i]
+		if skipped(p) {
+			inv.Skipped = append(inv.Skipped, aws.ToString(p.Name))
+			continue
+		}
+		if step == nil && p.Status != ssmtypes.CommandPluginStatusSuccess && p.Status != ssmtypes.CommandPluginStatusPending && p.Status != ssmtypes.CommandPluginStatusInProgress {
+			step = p
+		}
 	}
-	st, _, ok := payload.ParseStatus(raw)
-	if !ok {
+	inv.LogGroup = logGroup(ci.CloudWatchOutputConfig, aws.ToString(ci.DocumentName))
+	if step == nil {
+		// Nothing ran and failed (e.g. Undeliverable: the agent never got it).
+		return inv
+	}
+	inv.Step = aws.ToString(step.Name)
+	inv.Status = detailedStatus(aws.ToString(step.StatusDetails), string(step.Status))
+	if step.ResponseCode != -1 {
+		code := int(step.ResponseCode)
+		inv.ResponseCode = &code
+	}
+	raw := aws.ToString(step.Output)
+	stdout, stderr := splitOutput(raw)
+	content, stream := stderr, "stderr"
+	if strings.TrimSpace(stderr) == "" {
+		content, stream = stdout, "stdout"
+	}
+	setOutput(&inv, content, stream, maxPluginChars, cfg)
+	if !inv.CappedBySSM && strings.Contains(raw, truncatedMarker) {
+		inv.CappedBySSM = true
+	}
+	// The renderer wants the key prefix before the command ID (it links the command's folder).
+	if bucket, prefix, ok := s3Folder(aws.ToString(step.StandardErrorUrl), aws.ToString(ci.CommandId)); ok {
+		inv.S3Bucket, inv.S3Prefix = bucket, prefix
+	} else if bucket := aws.ToString(step.OutputS3BucketName); bucket != "" {
+		prefix := aws.ToString(step.OutputS3KeyPrefix)
+		if i := strings.Index(prefix, aws.ToString(ci.CommandId)); i >= 0 {
+			inv.S3Bucket, inv.S3Prefix = bucket, strings.TrimSuffix(prefix[:i], "/")
+		}
+	}
+	return inv
+}
+
+// errorMarker separates stdout from stderr in a step's Output, and truncatedMarker ends an
+// Output that SSM cut (as the console and CLI show them).
+const (
+	errorMarker     = "----------ERROR-------"
+	truncatedMarker = "---Output truncated---"
+)
+
+// splitOutput splits a step's combined Output into stdout and stderr.
+func splitOutput(raw string) (stdout, stderr string) {
+	raw = strings.ReplaceAll(raw, truncatedMarker, "")
+	if i := strings.Index(raw, errorMarker); i >= 0 {
+		return raw[:i], strings.TrimLeft(raw[i+len(errorMarker):], "\r\n")
+	}
+	return raw, ""
+}
+
+// skipped reports a step that did not run because its precondition was not met: SSM reports it
+// as a success whose output says so.
+func skipped(p *ssmtypes.CommandPlugin) bool {
+	if strings.EqualFold(aws.ToString(p.StatusDetails), "Skipped") {
+		return true
+	}
+	return p.Status == ssmtypes.CommandPluginStatusSuccess && strings.Contains(aws.ToString(p.Output), "Step execution skipped")
+}
+
+// setOutput keeps the last cfg.OutputLines lines of content.
+func setOutput(inv *failure.Invocation, content, stream string, capAt int, cfg *rules.Enrich) {
+	if cfg.OutputLines <= 0 || strings.TrimSpace(content) == "" {
+		return
+	}
+	inv.Stream = stream
+	inv.Output, inv.EarlierCut = lastLines(content, cfg.OutputLines)
+	inv.CappedBySSM = len(content) >= capAt && utf8RuneCountAtLeast(content, capAt)
+}
+
+// detailedStatus is the detailed status when SSM gave one, else the status, in SSM's enum
+// spelling ("ExecutionTimedOut", whether SSM wrote it so or as "Execution Timed Out").
+func detailedStatus(details, status string) string {
+	raw := details
+	if strings.TrimSpace(raw) == "" {
+		raw = status
+	}
+	st, _, _ := payload.ParseStatus(raw)
+	return string(st)
+}
+
+// logGroup is the CloudWatch Logs group of the output, or "" when not sent there.
+func logGroup(cw *ssmtypes.CloudWatchOutputConfig, document string) string {
+	if cw == nil || !cw.CloudWatchOutputEnabled {
 		return ""
 	}
-	return st.Words()
+	if g := aws.ToString(cw.CloudWatchLogGroupName); g != "" {
+		return g
+	}
+	// Run Command's default group when none was named.
+	return "/aws/ssm/" + document
 }
 
 // lastLines returns at most n of the last lines of s (ignoring trailing blank lines), bounded
@@ -448,28 +733,6 @@ func utf8RuneCountAtLeast(s string, k int) bool {
 		}
 	}
 	return false
-}
-
-// outputLink is a console link to the full output: the CloudWatch Logs streams of this
-// invocation when the command sent its output there, else the S3 folder of the instance's
-// output when the stream's URL names a bucket.
-func outputLink(out *ssm.GetCommandInvocationOutput, n *payload.Notification, instanceID, streamURL string) (string, string) {
-	if cw := out.CloudWatchOutputConfig; cw != nil && cw.CloudWatchOutputEnabled {
-		group := aws.ToString(cw.CloudWatchLogGroupName)
-		if group == "" {
-			// Run Command's default group when none was named.
-			group = "/aws/ssm/" + aws.ToString(out.DocumentName)
-		}
-		if u := render.LogsURL(n.Region, group, n.CommandID+"/"+instanceID); u != "" {
-			return u, "Full output in CloudWatch Logs"
-		}
-	}
-	if bucket, prefix, ok := s3Folder(streamURL, n.CommandID); ok {
-		if u := render.OutputURL(n.Region, bucket, prefix, n.CommandID, instanceID); u != "" {
-			return u, "Full output in S3"
-		}
-	}
-	return "", ""
 }
 
 // s3Folder reads the bucket and the key prefix (what precedes the command ID) from the S3 URL

@@ -2,6 +2,7 @@ package enrich_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/enrich/ssmtest"
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
@@ -22,6 +24,7 @@ const (
 	execTOID  = "i-0aaa1111bbbb2222c"
 	delivTOID = "i-0eee5555ffff6666a"
 	successID = "i-0bbb7777cccc8888d"
+	undelivID = "i-0fff1212abab3434c"
 )
 
 // mustEnrich parses an enrich block the way the config file gives it, so the tests use the
@@ -56,7 +59,7 @@ type harness struct {
 
 func newHarness(tb testing.TB) *harness {
 	srv := ssmtest.New(tb)
-	for _, name := range []string{"failed", "execution-timed-out", "delivery-timed-out", "success"} {
+	for _, name := range []string{"failed", "execution-timed-out", "delivery-timed-out", "success", "undeliverable"} {
 		srv.AddInvocation(ssmtest.Recorded(tb, name))
 	}
 	srv.SetTag(failedID, "web-03")
@@ -85,19 +88,19 @@ func command(status payload.Status, ids ...string) *payload.Notification {
 func TestEnrichInvocation(t *testing.T) {
 	h := newHarness(t)
 	d := h.e.Enrich(t.Context(), invocation(failedID, payload.StatusFailed), mustEnrich(t, "{name_tag: true, output_lines: 2}"))
-	if d == nil || d.Unavailable != "" || len(d.Invocations) != 1 {
+	if d == nil || d.Unavailable != nil || len(d.Invocations) != 1 {
 		t.Fatalf("detail = %+v", d)
 	}
 	inv := d.Invocations[0]
-	if inv.InstanceID != failedID || inv.InstanceName != "web-03" || inv.DetailedStatus != "Failed" ||
+	if inv.InstanceID != failedID || inv.InstanceName != "web-03" || inv.Status != "Failed" || inv.Step != "aws:runShellScript" ||
 		inv.ResponseCode == nil || *inv.ResponseCode != 2 || inv.Stream != "stderr" || !inv.EarlierCut || inv.CappedBySSM {
 		t.Errorf("invocation = %+v", inv)
 	}
 	if want := "\tIs the server running on that host and accepting TCP/IP connections?\nfailed to run commands: exit status 2"; inv.Output != want {
 		t.Errorf("output = %q, want the last 2 lines %q", inv.Output, want)
 	}
-	if want := "https://s3.console.aws.amazon.com/s3/buckets/ops-ssm-output?prefix=runcommand%2F" + commandID + "%2F" + failedID + "%2F&region=us-east-1"; inv.OutputURL != want || inv.OutputLabel != "Full output in S3" {
-		t.Errorf("output link = %q %q\nwant %q", inv.OutputURL, inv.OutputLabel, want)
+	if inv.S3Bucket != "ops-ssm-output" || inv.S3Prefix != "runcommand" || inv.LogGroup != "" {
+		t.Errorf("output location = %q %q %q", inv.S3Bucket, inv.S3Prefix, inv.LogGroup)
 	}
 	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 1 {
 		t.Errorf("%d GetCommandInvocation calls, want 1", got)
@@ -106,16 +109,16 @@ func TestEnrichInvocation(t *testing.T) {
 
 func TestEnrichDetailedStatuses(t *testing.T) {
 	tests := []struct {
-		instance   string
-		status     payload.Status
-		detailed   string
-		code       *int
-		stream     string
-		outputLink string
+		instance string
+		status   payload.Status
+		detailed string
+		code     *int
+		stream   string
+		logGroup string
 	}{
-		{execTOID, payload.StatusTimedOut, "Execution Timed Out", ptr(124), "stdout",
-			"https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Fssm$252Fdeploys$3FlogStreamNameFilter$3D" + commandID + "$252F" + execTOID},
-		{delivTOID, payload.StatusTimedOut, "Delivery Timed Out", nil, "", ""},
+		{execTOID, payload.StatusTimedOut, "ExecutionTimedOut", ptr(124), "stdout", "/ssm/deploys"},
+		{delivTOID, payload.StatusTimedOut, "DeliveryTimedOut", nil, "", ""},
+		{undelivID, payload.StatusFailed, "Undeliverable", nil, "", ""},
 	}
 	h := newHarness(t)
 	for _, tc := range tests {
@@ -125,8 +128,8 @@ func TestEnrichDetailedStatuses(t *testing.T) {
 				t.Fatalf("detail = %+v", d)
 			}
 			inv := d.Invocations[0]
-			if inv.DetailedStatus != tc.detailed || (inv.ResponseCode == nil) != (tc.code == nil) ||
-				(tc.code != nil && *inv.ResponseCode != *tc.code) || inv.Stream != tc.stream || inv.OutputURL != tc.outputLink {
+			if inv.Status != tc.detailed || (inv.ResponseCode == nil) != (tc.code == nil) ||
+				(tc.code != nil && *inv.ResponseCode != *tc.code) || inv.Stream != tc.stream || inv.LogGroup != tc.logGroup {
 				t.Errorf("got %+v", inv)
 			}
 		})
@@ -135,39 +138,78 @@ func TestEnrichDetailedStatuses(t *testing.T) {
 
 func ptr(i int) *int { return &i }
 
-func TestEnrichCommandSummary(t *testing.T) {
-	tests := []struct {
-		name, cfg string
-		ids       []string
-		shown     []string
-		note      string
-		calls     int
-	}{
-		{"max_instances caps the lookups", "{max_instances: 2}", []string{failedID, execTOID, delivTOID, successID},
-			[]string{failedID, execTOID}, "Looked up 2 of 4 instances (max_instances).", 2},
-		{"successes are not shown", "{max_instances: 10}", []string{successID, failedID, delivTOID},
-			[]string{failedID, delivTOID}, "Looked up 3 instances; 1 succeeded and is not shown.", 3},
-		{"all looked up succeeded", "{max_instances: 1}", []string{successID, failedID},
-			nil, "Looked up 1 of 2 instances (max_instances); all of them succeeded — the failure is among the others.", 1},
+// TestEnrichMultiStep: AWS-RunPatchBaseline answers InvalidPluginName without a step name;
+// ListCommandInvocations with Details finds PatchLinux failed and the other two skipped.
+func TestEnrichMultiStep(t *testing.T) {
+	h := newHarness(t)
+	l := ssmtest.RecordedListed(t, "patch-linux-failed")
+	h.srv.AddListed(l)
+	n := invocation(l.InstanceId, payload.StatusFailed)
+	n.CommandID, n.DocumentName = l.CommandId, l.DocumentName
+	d := h.e.Enrich(t.Context(), n, mustEnrich(t, "true"))
+	if d == nil || d.Unavailable != nil || len(d.Invocations) != 1 || !d.Patch {
+		t.Fatalf("detail = %+v", d)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			d := h.e.Enrich(t.Context(), command(payload.StatusFailed, tc.ids...), mustEnrich(t, tc.cfg))
-			if d == nil || d.Unavailable != "" {
-				t.Fatalf("detail = %+v", d)
-			}
-			var shown []string
-			for _, inv := range d.Invocations {
-				shown = append(shown, inv.InstanceID)
-			}
-			if strings.Join(shown, " ") != strings.Join(tc.shown, " ") || d.Note != tc.note {
-				t.Errorf("shown %v, note %q\nwant  %v, note %q", shown, d.Note, tc.shown, tc.note)
-			}
-			if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != tc.calls {
-				t.Errorf("%d calls, want %d", got, tc.calls)
-			}
-		})
+	inv := d.Invocations[0]
+	if inv.Step != "PatchLinux" || inv.Steps != 3 || strings.Join(inv.Skipped, ",") != "PatchWindows,PatchMacOS" ||
+		inv.Status != "Failed" || inv.ResponseCode == nil || *inv.ResponseCode != 100 || inv.Stream != "stderr" {
+		t.Errorf("invocation = %+v", inv)
+	}
+	if !strings.HasSuffix(inv.Output, "E: Unable to locate package\nfailed to run commands: exit status 100") || strings.Contains(inv.Output, "apt-get update") {
+		t.Errorf("output = %q, want the stderr part only", inv.Output)
+	}
+	if inv.S3Bucket != "ops-ssm-output" || inv.S3Prefix != "patching" {
+		t.Errorf("output location = %q %q", inv.S3Bucket, inv.S3Prefix)
+	}
+	if g, l := h.srv.Calls(ssmtest.GetCommandInvocation), h.srv.Calls(ssmtest.ListCommandInvocations); g != 1 || l != 1 {
+		t.Errorf("%d GetCommandInvocation and %d ListCommandInvocations calls, want 1 and 1", g, l)
+	}
+}
+
+// TestEnrichConsistencyDelay: right after a status change SSM may not know the invocation yet;
+// the lookup waits briefly and asks again rather than report "not found".
+func TestEnrichConsistencyDelay(t *testing.T) {
+	h := newHarness(t)
+	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Error: "InvocationDoesNotExist", Times: 2})
+	d := h.e.Enrich(t.Context(), invocation(failedID, payload.StatusFailed), mustEnrich(t, "{timeout: 2s}"))
+	if d == nil || d.Unavailable != nil || len(d.Invocations) != 1 || d.Invocations[0].Status != "Failed" {
+		t.Fatalf("detail = %+v", d)
+	}
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 3 {
+		t.Errorf("%d calls, want 3 (two not-yet, then the answer)", got)
+	}
+}
+
+// TestEnrichCommandSummary: a command summary asks ListCommands for the counts and
+// ListCommandInvocations for the failures (one call per failure status), not every instance.
+func TestEnrichCommandSummary(t *testing.T) {
+	h := newHarness(t)
+	h.srv.AddCommand(ssmtest.Command{CommandId: commandID, DocumentName: "AWS-RunShellScript", Status: "Failed",
+		TargetCount: 50, CompletedCount: 50, ErrorCount: 3, DeliveryTimedOutCount: 1})
+	d := h.e.Enrich(t.Context(), command(payload.StatusFailed), mustEnrich(t, "{max_instances: 10}"))
+	if d == nil || d.Unavailable != nil || d.Command == nil || d.Command.Targets != 50 || d.Command.Errors != 3 {
+		t.Fatalf("detail = %+v", d)
+	}
+	var shown []string
+	for _, inv := range d.Invocations {
+		shown = append(shown, inv.InstanceID+"="+inv.Status)
+	}
+	want := failedID + "=Failed " + undelivID + "=Undeliverable " + execTOID + "=ExecutionTimedOut " + delivTOID + "=DeliveryTimedOut"
+	if strings.Join(shown, " ") != want {
+		t.Errorf("shown %v\nwant  %s", shown, want)
+	}
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 0 {
+		t.Errorf("%d GetCommandInvocation calls, want 0", got)
+	}
+	if l, c := h.srv.Calls(ssmtest.ListCommandInvocations), h.srv.Calls(ssmtest.ListCommands); l != 2 || c != 1 {
+		t.Errorf("%d ListCommandInvocations and %d ListCommands calls, want 2 and 1", l, c)
+	}
+	msg := render.Slack(command(payload.StatusFailed), render.Options{Detail: d})
+	s := strings.Join(slackTexts(t, msg), "\n")
+	for _, w := range []string{"Failed on 4 of 50 (1 delivery timed out).", "*Undeliverable*", "exit code 2"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("no %q in the Slack message", w)
+		}
 	}
 }
 
@@ -202,30 +244,22 @@ func TestEnrichUnavailable(t *testing.T) {
 		name  string
 		n     *payload.Notification
 		fault *ssmtest.Fault
-		want  string
+		want  failure.Code
 		calls int
 	}{
 		{"another region", func() *payload.Notification {
 			n := invocation(failedID, payload.StatusFailed)
 			n.Region = "eu-west-1"
 			return n
-		}(),
-			nil, "the command ran in eu-west-1; ssmnotify reads only us-east-1", 0},
+		}(), nil, failure.OtherRegion, 0},
 		{"another account", func() *payload.Notification {
 			n := invocation(failedID, payload.StatusFailed)
 			n.Account = "999999999999"
 			return n
-		}(),
-			nil, "the command ran in account 999999999999; ssmnotify reads only its own account", 0},
-		{"targeted by tags", command(payload.StatusFailed), nil, "the command was targeted by tags", 0},
-		{"throttled", invocation(failedID, payload.StatusFailed), &ssmtest.Fault{Error: "ThrottlingException"},
-			"SSM throttled the request (ThrottlingException); not retried", 1},
-		{"server error", invocation(failedID, payload.StatusFailed), &ssmtest.Fault{Error: "InternalServerError"},
-			"SSM answered InternalServerError", 1},
-		{"access denied", invocation(failedID, payload.StatusFailed), &ssmtest.Fault{Error: "AccessDeniedException"},
-			"grant ssm:GetCommandInvocation", 1},
-		{"no such invocation", invocation("i-0fff9999aaaa0000b", payload.StatusFailed), nil,
-			"SSM has no invocation of this command on this instance (InvocationDoesNotExist)", 1},
+		}(), nil, failure.OtherAccount, 0},
+		{"throttled twice", invocation(failedID, payload.StatusFailed), &ssmtest.Fault{Error: "ThrottlingException"}, failure.Throttled, 2},
+		{"server error", invocation(failedID, payload.StatusFailed), &ssmtest.Fault{Error: "InternalServerError"}, failure.APIError, 1},
+		{"access denied", invocation(failedID, payload.StatusFailed), &ssmtest.Fault{Error: "AccessDeniedException"}, failure.Denied, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,10 +268,9 @@ func TestEnrichUnavailable(t *testing.T) {
 				h.srv.SetFault(ssmtest.GetCommandInvocation, "", *tc.fault)
 			}
 			d := h.e.Enrich(t.Context(), tc.n, mustEnrich(t, "true"))
-			if d == nil || !strings.Contains(d.Unavailable, tc.want) || len(d.Invocations) != 0 {
-				t.Errorf("detail = %+v, want Unavailable containing %q", d, tc.want)
+			if d == nil || d.Unavailable == nil || d.Unavailable.Code != tc.want || len(d.Invocations) != 0 {
+				t.Errorf("detail = %+v, want Unavailable %q", d, tc.want)
 			}
-			// No retry: one call per instance, however the call failed.
 			if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != tc.calls {
 				t.Errorf("%d calls, want %d", got, tc.calls)
 			}
@@ -245,45 +278,44 @@ func TestEnrichUnavailable(t *testing.T) {
 	}
 }
 
-// TestThrottlingIsNotRetriedForever checks that a throttled lookup is asked once, that the
-// other destinations of the same notification reuse the answer, and that SSM is asked again
-// only after the result cache expires.
-func TestThrottlingIsNotRetriedForever(t *testing.T) {
+// TestNotFoundWaitsWithinTheBudget: an invocation SSM never knows is asked about a few times,
+// then reported not found — within the budget.
+func TestNotFoundWaitsWithinTheBudget(t *testing.T) {
 	h := newHarness(t)
-	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Error: "ThrottlingException"})
-	cfg := mustEnrich(t, "true")
-	n := command(payload.StatusFailed, failedID, execTOID, delivTOID)
-	for range 5 { // five destinations
-		d := h.e.Enrich(t.Context(), n, cfg)
-		if d == nil || !strings.Contains(d.Unavailable, "throttled") {
-			t.Fatalf("detail = %+v", d)
-		}
+	d := h.e.Enrich(t.Context(), invocation("i-0fff9999aaaa0000b", payload.StatusFailed), mustEnrich(t, "{timeout: 500ms}"))
+	if d == nil || d.Unavailable == nil || d.Unavailable.Code != failure.NotFound {
+		t.Errorf("detail = %+v", d)
 	}
-	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 3 {
-		t.Errorf("%d calls for 3 instances and 5 destinations, want 3", got)
-	}
-	h.clock.Add(enrich.DefaultResultTTL)
-	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Times: 0}) // healthy again
-	d := h.e.Enrich(t.Context(), n, cfg)
-	if d == nil || d.Unavailable != "" || len(d.Invocations) != 3 {
-		t.Errorf("after the cache expired: %+v", d)
-	}
-	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 6 {
-		t.Errorf("%d calls, want 6", got)
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got < 2 {
+		t.Errorf("%d calls, want a few", got)
 	}
 }
 
-// TestPartialFailure: one instance throttled, the others answered — each is shown as it is.
-func TestPartialFailure(t *testing.T) {
+// TestThrottlingIsRetriedOnce checks that a throttled lookup is asked once more, that the
+// other destinations of the same notification reuse the answer, and that SSM is asked again
+// only after the result cache expires; and that one throttle is absorbed by the retry.
+func TestThrottlingIsRetriedOnce(t *testing.T) {
 	h := newHarness(t)
-	h.srv.SetFault(ssmtest.GetCommandInvocation, execTOID, ssmtest.Fault{Error: "ThrottlingException"})
-	d := h.e.Enrich(t.Context(), command(payload.StatusFailed, failedID, execTOID), mustEnrich(t, "true"))
-	if d == nil || d.Unavailable != "" || len(d.Invocations) != 2 {
-		t.Fatalf("detail = %+v", d)
+	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Error: "ThrottlingException"})
+	cfg := mustEnrich(t, "true")
+	n := invocation(failedID, payload.StatusFailed)
+	for range 5 { // five destinations
+		d := h.e.Enrich(t.Context(), n, cfg)
+		if d == nil || d.Unavailable == nil || d.Unavailable.Code != failure.Throttled {
+			t.Fatalf("detail = %+v", d)
+		}
 	}
-	if d.Invocations[0].DetailedStatus != "Failed" || d.Invocations[1].InstanceID != execTOID ||
-		!strings.Contains(d.Invocations[1].Unavailable, "throttled") {
-		t.Errorf("invocations = %+v", d.Invocations)
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 2 {
+		t.Errorf("%d calls for 5 destinations, want 2 (one retry)", got)
+	}
+	h.clock.Add(enrich.DefaultResultTTL)
+	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Error: "ThrottlingException", Times: 1})
+	d := h.e.Enrich(t.Context(), n, cfg)
+	if d == nil || d.Unavailable != nil || len(d.Invocations) != 1 {
+		t.Errorf("one throttle then an answer: %+v", d)
+	}
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 4 {
+		t.Errorf("%d calls, want 4", got)
 	}
 }
 
@@ -292,18 +324,19 @@ func TestPartialFailure(t *testing.T) {
 // check — without the budget the test would hang for the hour — not a timing assertion.)
 func TestTimeoutKeepsTheBudget(t *testing.T) {
 	h := newHarness(t)
-	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Delay: time.Hour})
-	h.srv.SetFault(ssmtest.DescribeTags, "", ssmtest.Fault{Delay: time.Hour})
+	for _, op := range []string{ssmtest.GetCommandInvocation, ssmtest.ListCommandInvocations, ssmtest.ListCommands, ssmtest.DescribeTags} {
+		h.srv.SetFault(op, "", ssmtest.Fault{Delay: time.Hour})
+	}
 	cfg := mustEnrich(t, "{timeout: 100ms, name_tag: true}")
-	done := make(chan *render.Detail, 1)
+	done := make(chan *failure.Detail, 1)
 	go func() { done <- h.e.Enrich(t.Context(), command(payload.StatusFailed, failedID, execTOID), cfg) }()
-	var d *render.Detail
+	var d *failure.Detail
 	select {
 	case d = <-done:
 	case <-time.After(time.Minute):
 		t.Fatal("Enrich did not return: the budget does not hold")
 	}
-	if d == nil || d.Unavailable != "SSM did not answer within the 100ms budget" {
+	if d == nil || d.Unavailable == nil || d.Unavailable.Code != failure.Budget || d.Unavailable.Budget != 100*time.Millisecond {
 		t.Errorf("detail = %+v", d)
 	}
 }
@@ -348,7 +381,7 @@ func TestEnrichedAlertPosted(t *testing.T) {
 		t.Fatal(err)
 	}
 	atts := string(slackSrv.Messages("#ops")[0].Attachments)
-	for _, want := range []string{"(web-03): *Failed*, exit code 2", "*Execution Timed Out*, exit code 124", "*Delivery Timed Out*", "exit status 2", "1 succeeded and is not shown"} {
+	for _, want := range []string{"(web-03): *Failed*, exit code 2", "*Execution Timed Out*, exit code 124", "*Delivery Timed Out*", "exit status 2"} {
 		if !strings.Contains(atts, want) {
 			t.Errorf("no %q in the posted alert", want)
 		}
@@ -377,7 +410,7 @@ func TestNameTagCache(t *testing.T) {
 	h.clock.Add(enrich.DefaultNameTTL)
 	h.srv.SetFault(ssmtest.DescribeTags, "", ssmtest.Fault{Error: "RequestLimitExceeded"})
 	d := h.e.Enrich(t.Context(), invocation(failedID, payload.StatusFailed), cfg)
-	if d.Unavailable != "" || d.Invocations[0].InstanceName != "" || d.Invocations[0].DetailedStatus != "Failed" {
+	if d.Unavailable != nil || d.Invocations[0].InstanceName != "" || d.Invocations[0].Status != "Failed" {
 		t.Errorf("with tags throttled: %+v", d)
 	}
 }
@@ -390,13 +423,13 @@ func TestConcurrentDestinationsShareOneLookup(t *testing.T) {
 	cfg := mustEnrich(t, "true")
 	n := invocation(failedID, payload.StatusFailed)
 	var wg sync.WaitGroup
-	details := make([]*render.Detail, 8)
+	details := make([]*failure.Detail, 8)
 	for i := range details {
 		wg.Go(func() { details[i] = h.e.Enrich(t.Context(), n, cfg) })
 	}
 	wg.Wait()
 	for _, d := range details {
-		if d == nil || len(d.Invocations) != 1 || d.Invocations[0].DetailedStatus != "Failed" {
+		if d == nil || len(d.Invocations) != 1 || d.Invocations[0].Status != "Failed" {
 			t.Errorf("detail = %+v", d)
 		}
 	}
@@ -419,8 +452,8 @@ func TestHostileOutputThroughEnrich(t *testing.T) {
 		t.Fatalf("detail = %+v", d)
 	}
 	got := d.Invocations[0]
-	if len(got.Output) > 64<<10 || !got.EarlierCut || !got.CappedBySSM || got.OutputURL != "" {
-		t.Errorf("output %d bytes, cut %v, capped %v, link %q", len(got.Output), got.EarlierCut, got.CappedBySSM, got.OutputURL)
+	if len(got.Output) > 64<<10 || !got.EarlierCut || !got.CappedBySSM || got.S3Bucket != "" {
+		t.Errorf("output %d bytes, cut %v, capped %v, link %q", len(got.Output), got.EarlierCut, got.CappedBySSM, got.S3Bucket)
 	}
 	msg := render.Slack(invocation(inv.InstanceId, payload.StatusFailed), render.Options{Detail: d})
 	s := strings.Join(slackTexts(t, msg), "\n")
@@ -463,4 +496,121 @@ func slackTexts(tb testing.TB, msg render.SlackMessage) []string {
 	}
 	walk(v)
 	return out
+}
+
+// TestPatchRun: AWS-RunPatchBaseline on 50 instances; 41 fail in PatchLinux with the same
+// stderr, 3 report exit 1 though their patch state after the run is compliant, 6 succeed. The
+// command's message names the most common reason and pages; an alert about one of the 3 says
+// "patched, reported failure" and pages nobody.
+func TestPatchRun(t *testing.T) {
+	h := newHarness(t)
+	base := ssmtest.RecordedListed(t, "patch-linux-failed")
+	const cmd = "7e8f9a0b-2222-4c3d-8e4f-abcdef012345"
+	id := func(i int) string { return fmt.Sprintf("i-0%016x", 0x5000+i) }
+	for i := range 50 {
+		l := base
+		l.CommandId, l.InstanceId = cmd, id(i)
+		l.CommandPlugins = append([]ssmtest.Plugin(nil), base.CommandPlugins...)
+		switch {
+		case i < 41:
+			h.srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", InstalledCount: 30, FailedCount: 1, MissingCount: 4})
+		case i < 44:
+			l.CommandPlugins[1].ResponseCode = 1
+			l.CommandPlugins[1].Output = "Installing 12 updates\n----------ERROR-------\nreboot pending; agent lost its connection\nfailed to run commands: exit status 1"
+			h.srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", InstalledCount: 42, InstalledPendingRebootCount: 0})
+		default:
+			l.Status, l.StatusDetails = "Success", "Success"
+			l.CommandPlugins[1].Status, l.CommandPlugins[1].StatusDetails, l.CommandPlugins[1].ResponseCode = "Success", "Success", 0
+		}
+		h.srv.AddListed(l)
+	}
+	h.srv.AddCommand(ssmtest.Command{CommandId: cmd, DocumentName: "AWS-RunPatchBaseline", Status: "Failed", TargetCount: 50, CompletedCount: 50, ErrorCount: 44})
+	cfg := mustEnrich(t, "true")
+	n := command(payload.StatusFailed)
+	n.CommandID, n.DocumentName = cmd, "AWS-RunPatchBaseline"
+	d := h.e.Enrich(t.Context(), n, cfg)
+	if d == nil || d.Unavailable != nil || len(d.Invocations)+len(d.Others) != 44 {
+		t.Fatalf("detail = %+v", d)
+	}
+	if got, want := render.MostCommonReason(append(d.Invocations, d.Others...), 50), "41 of 50: exit 100 in PatchLinux — E: Unable to locate package"; got != want {
+		t.Errorf("most common reason = %q, want %q", got, want)
+	}
+	msg := render.Slack(n, render.Options{Mention: "<!here>", Detail: d})
+	s := strings.Join(slackTexts(t, msg), "\n")
+	if !strings.Contains(s, "41 of 50: exit 100 in PatchLinux — E: Unable to locate package") || !strings.HasPrefix(msg.Text, "<!here>") {
+		t.Errorf("the command's message lacks the reason line or the page:\n%s", s)
+	}
+	if calls := h.srv.Calls(ssmtest.ListCommandInvocations) + h.srv.Calls(ssmtest.ListCommands) + h.srv.Calls(ssmtest.DescribeInstancePatchStates); calls != 4 {
+		t.Errorf("%d SSM calls for a 50-instance patch run, want 4", calls)
+	}
+
+	// The thread: the parent leads with the reason; a reply for 41 of them pages and names each
+	// one's step and last stderr line; a reply for the 3 says "patched, reported failure" and
+	// pages nobody.
+	var failed, patched []string
+	for i := range 44 {
+		if i < 41 {
+			failed = append(failed, id(i))
+		} else {
+			patched = append(patched, id(i))
+		}
+	}
+	v := render.CommandView{CommandID: cmd, Document: "AWS-RunPatchBaseline", Region: ssmtest.Region, Status: payload.StatusFailed,
+		Targets: 50, Counts: map[payload.Status]int{payload.StatusFailed: 44, payload.StatusSuccess: 6}, Failed: append(failed, patched...), FailedTotal: 44}
+	parent := strings.Join(slackTexts(t, render.ParentWithDetail(render.Parent(v), v, d)), "\n")
+	if !strings.Contains(parent, "*Most common:* 41 of 50: exit 100 in PatchLinux — E: Unable to locate package") {
+		t.Errorf("parent:\n%s", parent)
+	}
+	if m := render.ReplyMention("<!here>", failed, d); m != "<!here>" {
+		t.Errorf("a reply for real failures pages with %q", m)
+	}
+	if m := render.ReplyMention("<!here>", patched, d); m != "" {
+		t.Errorf("a reply for the 3 patched instances pages with %q", m)
+	}
+	reply := strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, instances(patched), ""), v, patched, d)), "\n")
+	if strings.Count(reply, render.PatchedReportedFailure) != 3 {
+		t.Errorf("reply for the 3:\n%s", reply)
+	}
+	reply = strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, instances(failed[:2]), "<!here>"), v, failed[:2], d)), "\n")
+	if strings.Count(reply, "exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS) — E: Unable to locate package") != 2 {
+		t.Errorf("reply for 2 failures:\n%s", reply)
+	}
+
+	// One of the 3, as an invocation notification.
+	one := invocation(id(42), payload.StatusFailed)
+	one.CommandID, one.DocumentName = cmd, "AWS-RunPatchBaseline"
+	d = h.e.Enrich(t.Context(), one, cfg)
+	if d == nil || len(d.Invocations) != 1 || !d.Invocations[0].PatchedButReported() {
+		t.Fatalf("detail = %+v", d)
+	}
+	msg = render.Slack(one, render.Options{Mention: "<!here>", Detail: d})
+	s = strings.Join(slackTexts(t, msg), "\n")
+	if strings.Contains(s, "<!here>") || !strings.Contains(s, render.PatchedReportedFailure) {
+		t.Errorf("a patched instance that reported failure must say so and not page:\n%s", s)
+	}
+	mail, err := render.Email(one, render.Options{Detail: d})
+	if err != nil || !strings.Contains(mail.Text, render.PatchedReportedFailure) {
+		t.Errorf("email: %v\n%s", err, mail.Text)
+	}
+}
+
+// TestSlowAnswerIsKeptBriefly: an answer that missed its budget is shared by the batch's other
+// destinations, and asked again a few seconds later (a later render adds the detail).
+func TestSlowAnswerIsKeptBriefly(t *testing.T) {
+	h := newHarness(t)
+	h.srv.SetFault(ssmtest.GetCommandInvocation, "", ssmtest.Fault{Delay: time.Hour, Times: 1})
+	cfg := mustEnrich(t, "{timeout: 100ms}")
+	n := invocation(failedID, payload.StatusFailed)
+	for range 2 {
+		if d := h.e.Enrich(t.Context(), n, cfg); d.Unavailable == nil || d.Unavailable.Code != failure.Budget {
+			t.Fatalf("detail = %+v", d)
+		}
+	}
+	if got := h.srv.Calls(ssmtest.GetCommandInvocation); got != 1 {
+		t.Errorf("%d calls for two destinations, want 1", got)
+	}
+	h.clock.Add(10 * time.Second)
+	if d := h.e.Enrich(t.Context(), n, cfg); d.Unavailable != nil || len(d.Invocations) != 1 {
+		t.Errorf("a later render: %+v", d)
+	}
 }

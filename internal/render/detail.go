@@ -2,56 +2,14 @@ package render
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/ssmnotify/ssmnotify/internal/failure"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
-
-// Detail is what was learned about a failure beyond the notification itself — the detailed
-// status, exit code and output tail of the failed invocations, as ssm:GetCommandInvocation
-// returns them (see internal/enrich). Every string in it is untrusted: the output is whatever the
-// command printed, and the instance name is whatever someone tagged the instance with.
-type Detail struct {
-	// Invocations are the invocations to show: the one instance of an invocation notification,
-	// or the failed instances of a command summary, in the order looked up.
-	Invocations []InvocationDetail
-	// Unavailable says why nothing could be learned, e.g. "GetCommandInvocation timed out
-	// after 1s". When set, the alert says "Enrichment unavailable: " and this reason.
-	Unavailable string
-	// Note is a closing remark, e.g. "Looked up 5 of 12 instances (max_instances); 3 did not
-	// fail."
-	Note string
-}
-
-// InvocationDetail is one instance's invocation of the command.
-type InvocationDetail struct {
-	InstanceID string
-	// InstanceName is the instance's Name tag, or "" when unknown.
-	InstanceName string
-	// DetailedStatus is the detailed status in words, e.g. "Execution Timed Out".
-	DetailedStatus string
-	// ResponseCode is the exit code of the script, or nil when it did not run (SSM reports -1).
-	ResponseCode *int
-	// Stream names the output shown: "stderr", or "stdout" when stderr was empty.
-	Stream string
-	// Output is the last lines of Stream, as the command printed them.
-	Output string
-	// EarlierCut reports that Output is only the last lines of what SSM returned.
-	EarlierCut bool
-	// CappedBySSM reports that SSM returned only the first part of the stream (the API returns
-	// at most 24,000 characters of stdout and 8,000 of stderr), so the real end of the output
-	// may be missing: OutputURL has all of it.
-	CappedBySSM bool
-	// OutputURL is a console link to the full output (S3 or CloudWatch Logs), built with
-	// OutputURL or LogsURL; any other URL is not shown. OutputLabel is its link text.
-	OutputURL   string
-	OutputLabel string
-	// Unavailable says why this instance's invocation could not be read, e.g.
-	// "throttled by SSM".
-	Unavailable string
-}
 
 // UnavailablePrefix starts the line that says enrichment failed.
 const UnavailablePrefix = "Enrichment unavailable: "
@@ -73,31 +31,6 @@ const (
 // OutputCutMarker starts output whose earlier part was cut.
 const OutputCutMarker = "… (earlier output cut)"
 
-// statusLine is "i-0abc (web-03): Execution Timed Out, exit code 1" before escaping; each
-// renderer formats the parts itself.
-func (d *InvocationDetail) exitText() string {
-	if d.ResponseCode == nil {
-		return ""
-	}
-	return "exit code " + strconv.Itoa(*d.ResponseCode)
-}
-
-// outputLabel is "stderr, last 20 lines" or "stderr".
-func (d *InvocationDetail) outputLabel() string {
-	stream := d.Stream
-	if stream == "" {
-		stream = "output"
-	}
-	if d.EarlierCut {
-		n := strings.Count(strings.TrimRight(d.Output, "\n"), "\n") + 1
-		if n == 1 {
-			return stream + ", last line"
-		}
-		return stream + ", last " + strconv.Itoa(n) + " lines"
-	}
-	return stream
-}
-
 // cappedNote explains CappedBySSM.
 const cappedNote = "SSM returns only the first part of long output, so its end may be missing"
 
@@ -111,10 +44,13 @@ func plainMrkdwn(s string, max int) string {
 }
 
 // slackDetailBlocks are the blocks that show d inside the coloured attachment.
-func slackDetailBlocks(d *Detail) []slack.Block {
+func slackDetailBlocks(n *payload.Notification, d *failure.Detail) []slack.Block {
 	var blocks []slack.Block
-	if d.Unavailable != "" {
-		blocks = append(blocks, Context(":warning: *"+strings.TrimSpace(UnavailablePrefix)+"* "+plainMrkdwn(d.Unavailable, maxReasonRunes)))
+	if d.Unavailable != nil {
+		blocks = append(blocks, Context(":warning: *"+strings.TrimSpace(UnavailablePrefix)+"* "+plainMrkdwn(ReasonText(d.Unavailable), maxReasonRunes)))
+	}
+	if reason := MostCommonReason(allFailures(d), commandTotal(d)); reason != "" {
+		blocks = append(blocks, MrkdwnSection("*Most common:* "+plainMrkdwn(reason, maxReasonRunes)))
 	}
 	outputs := 0
 	for i := range d.Invocations {
@@ -136,27 +72,28 @@ func slackDetailBlocks(d *Detail) []slack.Block {
 			head.WriteString(plainMrkdwn(inv.InstanceName, maxNameRunes))
 			head.WriteByte(')')
 		}
-		var facts []string
-		if inv.DetailedStatus != "" {
-			facts = append(facts, "*"+plainMrkdwn(strings.ReplaceAll(inv.DetailedStatus, "*", ""), 60)+"*")
-		}
-		if x := inv.exitText(); x != "" {
-			facts = append(facts, x)
+		facts := factsText(inv)
+		for j := range facts {
+			if j == 0 && statusText(inv.Status) != "" {
+				facts[j] = "*" + plainMrkdwn(strings.ReplaceAll(facts[j], "*", ""), 60) + "*"
+				continue
+			}
+			facts[j] = plainMrkdwn(facts[j], maxReasonRunes)
 		}
 		if len(facts) > 0 {
 			head.WriteString(": ")
 			head.WriteString(strings.Join(facts, ", "))
 		}
-		if inv.Unavailable != "" {
+		if p := patchText(inv); p != "" {
+			head.WriteString("\n:package: ")
+			head.WriteString(plainMrkdwn(p, maxReasonRunes))
+		}
+		if inv.Unavailable != nil {
 			head.WriteString("\n_details unavailable: ")
-			head.WriteString(plainMrkdwn(strings.ReplaceAll(inv.Unavailable, "_", " "), maxReasonRunes))
+			head.WriteString(plainMrkdwn(strings.ReplaceAll(ReasonText(inv.Unavailable), "_", " "), maxReasonRunes))
 			head.WriteString("_")
 		}
-		if u := trustedConsoleURL(inv.OutputURL); u != "" {
-			label := inv.OutputLabel
-			if label == "" {
-				label = "Full output"
-			}
+		if u, label := outputLinkOf(n, inv); trustedConsoleURL(u) != "" {
 			head.WriteString("\n:page_facing_up: ")
 			head.WriteString(Link(u, label))
 		}
@@ -164,7 +101,7 @@ func slackDetailBlocks(d *Detail) []slack.Block {
 		if inv.Output == "" {
 			continue
 		}
-		label := "*" + plainMrkdwn(strings.ReplaceAll(inv.outputLabel(), "*", ""), 60) + "*"
+		label := "*" + plainMrkdwn(strings.ReplaceAll(outputLabel(inv), "*", ""), 60) + "*"
 		if inv.CappedBySSM {
 			label += " — _" + cappedNote + "_"
 		}
@@ -176,22 +113,34 @@ func slackDetailBlocks(d *Detail) []slack.Block {
 		}
 		blocks = append(blocks, MrkdwnSection(label+"\n```"+body+"```"))
 	}
-	if d.Note != "" {
-		blocks = append(blocks, Context(plainMrkdwn(d.Note, maxReasonRunes)))
+	if note := noteText(d); note != "" {
+		blocks = append(blocks, Context(plainMrkdwn(note, maxReasonRunes)))
 	}
 	return blocks
+}
+
+// commandTotal is the number of instances a most-common reason is counted against.
+func commandTotal(d *failure.Detail) int {
+	if d.Command != nil && d.Command.Targets > 0 {
+		return d.Command.Targets
+	}
+	return d.Total
 }
 
 // emailDetail feeds the detail part of both email bodies. Values are raw text (writeEmailHTML
 // escapes the HTML; the text body needs none once control characters are gone).
 type emailDetail struct {
 	Unavailable string
+	// Common is the most common reason among several instances, or "".
+	Common      string
 	Note        string
 	Invocations []emailInvocation
 }
 
 type emailInvocation struct {
-	Title       string
+	Title string
+	// Patch is the patch card line, or "".
+	Patch       string
 	Unavailable string
 	Label       string
 	Output      string
@@ -199,13 +148,16 @@ type emailInvocation struct {
 	LinkLabel   string
 }
 
-func newEmailDetail(d *Detail) *emailDetail {
+func newEmailDetail(n *payload.Notification, d *failure.Detail) *emailDetail {
 	if d == nil {
 		return nil
 	}
-	ed := &emailDetail{Note: SingleLine(d.Note, maxReasonRunes)}
-	if d.Unavailable != "" {
-		ed.Unavailable = UnavailablePrefix + SingleLine(d.Unavailable, maxReasonRunes)
+	ed := &emailDetail{Note: SingleLine(noteText(d), maxReasonRunes)}
+	if reason := MostCommonReason(allFailures(d), commandTotal(d)); reason != "" {
+		ed.Common = "Most common: " + SingleLine(reason, maxReasonRunes)
+	}
+	if d.Unavailable != nil {
+		ed.Unavailable = UnavailablePrefix + SingleLine(ReasonText(d.Unavailable), maxReasonRunes)
 	}
 	outputs := 0
 	for i := range d.Invocations {
@@ -223,33 +175,23 @@ func newEmailDetail(d *Detail) *emailDetail {
 		if inv.InstanceName != "" {
 			title += " (" + SingleLine(inv.InstanceName, maxNameRunes) + ")"
 		}
-		var facts []string
-		if inv.DetailedStatus != "" {
-			facts = append(facts, SingleLine(inv.DetailedStatus, 60))
-		}
-		if x := inv.exitText(); x != "" {
-			facts = append(facts, x)
-		}
+		facts := factsText(inv)
 		if len(facts) > 0 {
-			title += ": " + strings.Join(facts, ", ")
+			title += ": " + SingleLine(strings.Join(facts, ", "), maxReasonRunes)
 		}
-		ei := emailInvocation{Title: title}
-		if inv.Unavailable != "" {
-			ei.Unavailable = "Details unavailable: " + SingleLine(inv.Unavailable, maxReasonRunes)
+		ei := emailInvocation{Title: title, Patch: SingleLine(patchText(inv), maxReasonRunes)}
+		if inv.Unavailable != nil {
+			ei.Unavailable = "Details unavailable: " + SingleLine(ReasonText(inv.Unavailable), maxReasonRunes)
 		}
 		if inv.Output != "" {
 			ei.Output, _ = outputTail(inv.Output, budget, false)
-			ei.Label = SingleLine(inv.outputLabel(), 60)
+			ei.Label = SingleLine(outputLabel(inv), 60)
 			if inv.CappedBySSM {
 				ei.Label += " (" + cappedNote + ")"
 			}
 		}
-		if u := trustedConsoleURL(inv.OutputURL); u != "" {
-			ei.URL = u
-			ei.LinkLabel = SingleLine(inv.OutputLabel, 80)
-			if ei.LinkLabel == "" {
-				ei.LinkLabel = "Full output"
-			}
+		if u, label := outputLinkOf(n, inv); trustedConsoleURL(u) != "" {
+			ei.URL, ei.LinkLabel = u, label
 		}
 		ed.Invocations = append(ed.Invocations, ei)
 	}
@@ -267,12 +209,21 @@ func writeEmailDetailText(b *strings.Builder, d *emailDetail) {
 		b.WriteString(d.Unavailable)
 		b.WriteByte('\n')
 	}
+	if d.Common != "" {
+		b.WriteString(d.Common)
+		b.WriteByte('\n')
+	}
 	for i, inv := range d.Invocations {
-		if i > 0 || d.Unavailable != "" {
+		if i > 0 || d.Unavailable != "" || d.Common != "" {
 			b.WriteByte('\n')
 		}
 		b.WriteString(inv.Title)
 		b.WriteByte('\n')
+		if inv.Patch != "" {
+			b.WriteString("  ")
+			b.WriteString(inv.Patch)
+			b.WriteByte('\n')
+		}
 		if inv.Unavailable != "" {
 			b.WriteString("  ")
 			b.WriteString(inv.Unavailable)

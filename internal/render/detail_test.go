@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 )
 
@@ -25,42 +27,40 @@ failed to run commands: exit status 1`
 // detailCases are rendered to golden files under testdata/detail.
 var detailCases = []struct {
 	name, notification string
-	detail             render.Detail
+	detail             failure.Detail
 }{
 	{
 		name: "invocation-failed-enriched", notification: "invocation-failed",
-		detail: render.Detail{Invocations: []render.InvocationDetail{{
+		detail: failure.Detail{Invocations: []failure.Invocation{{
 			InstanceID: "i-0ddd3333eeee4444f", InstanceName: "web-03",
-			DetailedStatus: "Failed", ResponseCode: intp(1),
+			Status: "Failed", ResponseCode: intp(1), Step: "PatchLinux", Steps: 3, Skipped: []string{"PatchWindows", "PatchMacOS"},
 			Stream: "stderr", Output: patchStderr, EarlierCut: true,
-			OutputURL:   render.LogsURL("us-east-1", "/aws/ssm/AWS-RunPatchBaseline", "1a2b3c4d-1111-4a2b-9c3d-0123456789ab/i-0ddd3333eeee4444f"),
-			OutputLabel: "Full output in CloudWatch Logs",
+			LogGroup: "/aws/ssm/AWS-RunPatchBaseline",
 		}}},
 	},
 	{
 		name: "command-failed-enriched", notification: "command-failed",
-		detail: render.Detail{
-			Invocations: []render.InvocationDetail{
+		detail: failure.Detail{
+			Invocations: []failure.Invocation{
 				{
-					InstanceID: "i-0aaa1111bbbb2222c", DetailedStatus: "Execution Timed Out",
+					InstanceID: "i-0aaa1111bbbb2222c", Status: "ExecutionTimedOut",
 					Stream: "stdout", Output: "Checking for updates...\nDownloading 412 packages", CappedBySSM: true,
-					OutputURL:   render.OutputURL("us-east-1", "ops-ssm-output", "runcommand", "1a2b3c4d-1111-4a2b-9c3d-0123456789ab", "i-0aaa1111bbbb2222c"),
-					OutputLabel: "Full output in S3",
+					S3Bucket: "ops-ssm-output", S3Prefix: "runcommand",
 				},
-				{InstanceID: "i-0ddd3333eeee4444f", InstanceName: "web-03", DetailedStatus: "Failed", ResponseCode: intp(2), Stream: "stderr", Output: "rpmdb: damaged"},
-				{InstanceID: "i-0eee5555ffff6666a", Unavailable: "SSM throttled the request (ThrottlingException)"},
+				{InstanceID: "i-0ddd3333eeee4444f", InstanceName: "web-03", Status: "Failed", ResponseCode: intp(2), Stream: "stderr", Output: "rpmdb: damaged"},
+				{InstanceID: "i-0eee5555ffff6666a", Unavailable: &failure.Reason{Code: failure.Throttled, API: "ThrottlingException"}},
 			},
-			Note: "Looked up 3 of 3 instances; none succeeded.",
+			Total: 5, Command: &failure.Counts{Targets: 12, Completed: 12, Errors: 4, DeliveryTimedOut: 1},
 		},
 	},
 	{
 		name: "invocation-failed-unavailable", notification: "invocation-failed",
-		detail: render.Detail{Unavailable: "GetCommandInvocation did not answer within the 1s budget"},
+		detail: failure.Detail{Unavailable: &failure.Reason{Code: failure.Budget, Budget: time.Second}},
 	},
 	{
 		name: "invocation-timedout-undeliverable", notification: "invocation-timedout",
-		detail: render.Detail{Invocations: []render.InvocationDetail{{
-			InstanceID: "i-0ddd3333eeee4444f", DetailedStatus: "Delivery Timed Out",
+		detail: failure.Detail{Invocations: []failure.Invocation{{
+			InstanceID: "i-0ddd3333eeee4444f", Status: "DeliveryTimedOut",
 		}}},
 	},
 }
@@ -94,7 +94,7 @@ func TestDetailNilChangesNothing(t *testing.T) {
 	if string(a) != string(b) {
 		t.Error("a nil Detail changed the Slack message")
 	}
-	withDetail, _ := render.Slack(n, render.Options{Mention: "<!here>", Detail: &render.Detail{}}).JSON()
+	withDetail, _ := render.Slack(n, render.Options{Mention: "<!here>", Detail: &failure.Detail{}}).JSON()
 	if len(withDetail) != len(a) {
 		t.Errorf("an empty Detail added blocks: %d bytes, want %d", len(withDetail), len(a))
 	}
@@ -122,13 +122,14 @@ func TestHostileOutputIsEscaped(t *testing.T) {
 	n := mustNotification(t, "testdata/notifications/invocation-failed.json")
 	for i, h := range hostileOutput {
 		t.Run(strings.ToValidUTF8(h[:min(len(h), 20)], "?"), func(t *testing.T) {
-			d := &render.Detail{
-				Invocations: []render.InvocationDetail{
-					{InstanceID: h, InstanceName: h, DetailedStatus: h, Stream: "stderr", Output: h, Unavailable: h, OutputURL: "https://evil.example/|<!channel>", OutputLabel: h},
-					{InstanceID: "i-1", Stream: "stdout", Output: h, OutputURL: "https://evil.example/x", OutputLabel: "Full output"},
-					{InstanceID: "i-2", Stream: "stdout", Output: h, OutputURL: "javascript:alert(1)//.console.aws.amazon.com"},
+			d := &failure.Detail{
+				Invocations: []failure.Invocation{
+					{InstanceID: h, InstanceName: h, Status: h, Step: h, Steps: 2, Skipped: []string{h}, Stream: "stderr", Output: h,
+						Unavailable: &failure.Reason{Code: failure.APIError, API: h}, S3Bucket: "evil.example/|<!channel>", LogGroup: h},
+					{InstanceID: "i-1", Stream: "stdout", Output: h, S3Bucket: h, S3Prefix: h, Patch: &failure.Patch{Operation: h}},
+					{InstanceID: "i-2", Stream: "stdout", Output: h, LogGroup: "javascript:alert(1)//.console.aws.amazon.com"},
 				},
-				Unavailable: h, Note: h,
+				Unavailable: &failure.Reason{Code: failure.OtherRegion, Where: h, Here: h},
 			}
 			msg := render.Slack(n, render.Options{Mention: "<!here>", Detail: d})
 			checkSlackLimits(t, msg)
@@ -222,7 +223,7 @@ func TestOutputTail(t *testing.T) {
 	}
 	lines = append(lines, "FATAL: the end")
 	out := strings.Join(lines, "\n")
-	msg := render.Slack(n, render.Options{Detail: &render.Detail{Invocations: []render.InvocationDetail{{InstanceID: "i-1", Stream: "stderr", Output: out}}}})
+	msg := render.Slack(n, render.Options{Detail: &failure.Detail{Invocations: []failure.Invocation{{InstanceID: "i-1", Stream: "stderr", Output: out}}}})
 	checkSlackLimits(t, msg)
 	raw, _ := json.Marshal(msg.Attachments)
 	var atts []struct {
@@ -267,7 +268,7 @@ func BenchmarkRenderSlackWithDetail(b *testing.B) {
 // is bounded by what is shown, not by what was printed.
 func BenchmarkRenderHostileMegabyte(b *testing.B) {
 	n := mustNotification(b, "testdata/notifications/invocation-failed.json")
-	opt := render.Options{Detail: &render.Detail{Invocations: []render.InvocationDetail{{InstanceID: "i-1", Stream: "stderr", Output: hostileOutput[len(hostileOutput)-2]}}}}
+	opt := render.Options{Detail: &failure.Detail{Invocations: []failure.Invocation{{InstanceID: "i-1", Stream: "stderr", Output: hostileOutput[len(hostileOutput)-2]}}}}
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = render.Slack(n, opt)

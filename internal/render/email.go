@@ -120,7 +120,7 @@ func newEmailData(n *payload.Notification, opt Options) emailData {
 		d.Links = append(d.Links, emailLink{"Output in S3", f.links.Output})
 	}
 	d.NoRegion = f.links.Command == ""
-	d.Detail = newEmailDetail(opt.Detail)
+	d.Detail = newEmailDetail(n, opt.Detail)
 	if len(d.Instances) > 0 {
 		d.InstancesLabel = "Instances (" + strconv.Itoa(len(d.Instances)+d.More) + ")"
 		d.InstancesText = strings.Join(d.Instances, ", ")
@@ -262,12 +262,24 @@ func writeEmailHTML(b *strings.Builder, d *emailData) {
 			WriteHTML(b, dt.Unavailable)
 			b.WriteString(`</div>`)
 		}
+		if dt.Common != "" {
+			b.WriteString(`
+<div style="margin:0 0 8px 0;font-weight:bold;overflow-wrap:anywhere;">`)
+			WriteHTML(b, dt.Common)
+			b.WriteString(`</div>`)
+		}
 		for i := range dt.Invocations {
 			inv := &dt.Invocations[i]
 			b.WriteString(`
 <div style="margin:8px 0 4px 0;font-weight:bold;overflow-wrap:anywhere;">`)
 			WriteHTML(b, inv.Title)
 			b.WriteString(`</div>`)
+			if inv.Patch != "" {
+				b.WriteString(`
+<div>`)
+				WriteHTML(b, inv.Patch)
+				b.WriteString(`</div>`)
+			}
 			if inv.Unavailable != "" {
 				b.WriteString(`
 <div style="color:#59636e;">`)

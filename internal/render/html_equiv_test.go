@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/render/rendertest"
@@ -114,13 +115,14 @@ func TestEmailHTMLMatchesTemplate(t *testing.T) {
 		n := mustNotification(t, "testdata/notifications/invocation-failed.json")
 		for i, h := range hostileOutput {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
-				d := &render.Detail{
-					Invocations: []render.InvocationDetail{
-						{InstanceID: h, InstanceName: h, DetailedStatus: h, Stream: "stderr", Output: h, Unavailable: h, OutputURL: "https://evil.example/|<!channel>", OutputLabel: h},
-						{InstanceID: "i-1", Stream: "stdout", Output: h, OutputURL: render.LogsURL("us-east-1", "/aws/ssm/x", "c/i"), OutputLabel: h},
-						{InstanceID: "i-2", Stream: "stdout", Output: h, OutputURL: "https://eu-west-1.console.aws.amazon.com/s3/x?a=1&b=%zz&c=é"},
+				d := &failure.Detail{
+					Invocations: []failure.Invocation{
+						{InstanceID: h, InstanceName: h, Status: h, Step: h, Steps: 2, Stream: "stderr", Output: h,
+							Unavailable: &failure.Reason{Code: failure.APIError, API: h}, S3Bucket: "evil.example/|<!channel>"},
+						{InstanceID: "i-1", Stream: "stdout", Output: h, LogGroup: "/aws/ssm/x", Patch: &failure.Patch{Operation: h}},
+						{InstanceID: "i-2", Stream: "stdout", Output: h, S3Bucket: "ops-output", S3Prefix: h},
 					},
-					Unavailable: h, Note: h,
+					Unavailable: &failure.Reason{Code: failure.OtherAccount, Where: h},
 				}
 				checkEmail(t, n, render.Options{Detail: d})
 			})
@@ -174,11 +176,11 @@ func FuzzEmailHTMLMatchesTemplate(f *testing.F) {
 			d.Links = append(d.Links, render.EmailLink{Label: b, URL: u})
 		}
 		if shape&(1<<9) != 0 {
-			d.Detail = &render.EmailDetail{Unavailable: pick(shape, 10, a), Note: pick(shape, 11, b)}
+			d.Detail = &render.EmailDetail{Unavailable: pick(shape, 10, a), Note: pick(shape, 11, b), Common: pick(shape, 26, c)}
 			for i := range int(shape>>12) & 3 {
 				sh := shape >> (14 + 4*i)
 				d.Detail.Invocations = append(d.Detail.Invocations, render.EmailInvocation{
-					Title: a, Unavailable: pick(sh, 0, b), Label: c, Output: pick(sh, 1, a+"\n"+b),
+					Title: a, Unavailable: pick(sh, 0, b), Label: c, Output: pick(sh, 1, a+"\n"+b), Patch: pick(sh, 3, b),
 					URL: pick(sh, 2, u), LinkLabel: pick(sh, 3, c),
 				})
 			}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
@@ -32,7 +33,7 @@ type Options struct {
 	// Detail is what enrichment learned about the failure (detailed status, exit code, output
 	// tail), shown in the Slack attachment and both email bodies. Nil shows nothing, and the
 	// message is exactly what it was before enrichment existed.
-	Detail *Detail
+	Detail *failure.Detail
 }
 
 // Caps on untrusted values, in runes, for every view (the digest's included). They keep a

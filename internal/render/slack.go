@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
@@ -73,6 +74,10 @@ func (m SlackMessage) JSON() ([]byte, error) { return json.Marshal(m) }
 // mention, and — in an attachment coloured by status — the facts (command, kind, instances,
 // times, region, account) and the console links.
 func Slack(n *payload.Notification, opt Options) SlackMessage {
+	if !Pages(opt.Detail) {
+		// Every failed instance is "patched, reported failure": say it, but page nobody.
+		opt.Mention = ""
+	}
 	f := newFacts(n)
 	doc := EscapeMrkdwnMax(f.document, maxDocumentRunes, Ellipsis, true)
 	target := ""
@@ -137,7 +142,7 @@ func Slack(n *payload.Notification, opt Options) SlackMessage {
 }
 
 // slackDetails are the blocks inside the coloured attachment.
-func slackDetails(f *facts, doc, region string, detail *Detail) []slack.Block {
+func slackDetails(f *facts, doc, region string, detail *failure.Detail) []slack.Block {
 	n := f.n
 	fields := make([]*slack.TextBlockObject, 0, maxFields)
 	field := func(name, value string) {
@@ -164,7 +169,7 @@ func slackDetails(f *facts, doc, region string, detail *Detail) []slack.Block {
 		blocks = append(blocks, MrkdwnSection(instanceList(n.InstanceIDs)))
 	}
 	if detail != nil {
-		blocks = append(blocks, slackDetailBlocks(detail)...)
+		blocks = append(blocks, slackDetailBlocks(n, detail)...)
 	}
 	if links := slackLinks(f); links != "" {
 		blocks = append(blocks, MrkdwnSection(links))

@@ -74,8 +74,14 @@ var htmlTmpl = template.Must(template.New("email.html").Parse(`<!DOCTYPE html>
 {{- if .Unavailable}}
 <div style="margin:0 0 8px 0;padding:8px 12px;background-color:#fff8c5;border:1px solid #d4a72c;border-radius:6px;">{{.Unavailable}}</div>
 {{- end}}
+{{- if .Common}}
+<div style="margin:0 0 8px 0;font-weight:bold;overflow-wrap:anywhere;">{{.Common}}</div>
+{{- end}}
 {{- range .Invocations}}
 <div style="margin:8px 0 4px 0;font-weight:bold;overflow-wrap:anywhere;">{{.Title}}</div>
+{{- if .Patch}}
+<div>{{.Patch}}</div>
+{{- end}}
 {{- if .Unavailable}}
 <div style="color:#59636e;">{{.Unavailable}}</div>
 {{- end}}

@@ -107,8 +107,15 @@ func TestEnrichApplies(t *testing.T) {
 	if lookups, names := s.Enrichment(); !lookups || names {
 		t.Errorf("Enrichment() = %v, %v; want true, false", lookups, names)
 	}
-	if lookups, _ := Default().Enrichment(); lookups {
-		t.Error("the shipped config enriches, but its enrich example is meant to be commented out")
+	// Issue #16: the shipped config enriches failures by default (it used to leave enrich
+	// commented out, so on-call rarely saw why), on every route, without Name tags.
+	if lookups, names := Default().Enrichment(); !lookups || names {
+		t.Errorf("shipped config: Enrichment() = %v, %v; want true, false", lookups, names)
+	}
+	for _, r := range Default().Routes() {
+		if !r.Enrich.Applies(payload.StatusFailed) || !r.Enrich.Applies(payload.StatusTimedOut) {
+			t.Errorf("shipped route %q does not enrich failures", r.Name)
+		}
 	}
 }
 

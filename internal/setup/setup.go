@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -25,8 +27,10 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/enrich/ec2tags"
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -94,6 +98,64 @@ func Enricher(cfg aws.Config, set *rules.Set) *enrich.Enricher {
 		e.EC2 = ec2tags.New(cfg)
 	}
 	return e
+}
+
+// EndpointSSM is the AWS SDK's own variable for a service-specific SSM endpoint: set it to a
+// local SSM (internal/enrich/ssmtest) to enrich without AWS.
+const EndpointSSM = "AWS_ENDPOINT_URL_SSM"
+
+// CLIEnricher is the enrichment the CLI's invoke, preview and replay use: exactly the Lambda's
+// (Enricher) when SSM is reachable — $AWS_ENDPOINT_URL_SSM names an endpoint, or AWS
+// credentials resolve — and otherwise one that marks every enriched alert "detail unavailable
+// (no AWS access)" instead of silently rendering without it. nil when no route enriches.
+func CLIEnricher(ctx context.Context, env Getenv, set *rules.Set) *enrich.Enricher {
+	if lookups, _ := set.Enrichment(); !lookups {
+		return nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return &enrich.Enricher{NoAccess: true}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, credErr := cfg.Credentials.Retrieve(ctx)
+	switch {
+	case env(EndpointSSM) != "":
+		if credErr != nil {
+			// A local endpoint needs a signature, not a real identity.
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+		}
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+	case credErr != nil || cfg.Region == "":
+		return &enrich.Enricher{NoAccess: true}
+	}
+	return Enricher(cfg, set)
+}
+
+// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail): e looks
+// the command up as a command summary (its counts and failures), with the enrich settings of
+// the first route that sends to the message's destination and enriches. nil when e is nil.
+func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thread.Request, render.CommandView) *failure.Detail {
+	if e == nil {
+		return nil
+	}
+	cfgs := map[string]*rules.Enrich{}
+	for _, r := range set.Routes() {
+		for _, d := range r.To {
+			if _, seen := cfgs[d.Name]; !seen || cfgs[d.Name] == nil {
+				cfgs[d.Name] = r.Enrich
+			}
+		}
+	}
+	return func(ctx context.Context, req thread.Request, v render.CommandView) *failure.Detail {
+		n := &payload.Notification{
+			Kind: payload.KindCommand, CommandID: req.CommandID, DocumentName: v.Document,
+			Region: req.Region, Account: req.Account, Status: payload.StatusFailed, StatusRaw: string(payload.StatusFailed),
+		}
+		return e.Enrich(ctx, n, cfgs[req.Destination])
+	}
 }
 
 // Parker parks on the queue named by $SSMNOTIFY_DLQ_URL. Without one, parking fails, so the

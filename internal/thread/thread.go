@@ -18,9 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
@@ -92,6 +94,10 @@ type Threads struct {
 	Lease time.Duration
 	// Token identifies this process as a lease holder.
 	Token string
+	// Detail, when set, says why the command's instances failed (internal/enrich, bounded by
+	// its own budget): the parent shows the most common reason, replies each instance's step,
+	// status, exit code and last stderr line. nil renders without.
+	Detail func(ctx context.Context, req Request, v render.CommandView) *failure.Detail
 }
 
 // Outcome says what a tick did.
@@ -304,7 +310,8 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 	if ts != "" && v.Status != rec.ParentMention {
 		v.Mention = ""
 	}
-	fp := v.Fingerprint()
+	d := t.detail(ctx, req, v)
+	fp := v.Fingerprint() + detailFingerprint(d)
 	api, err := t.Slack(ctx)
 	if err != nil {
 		return "", rec, ts, err
@@ -319,7 +326,7 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		// An earlier post reached Slack though its answer was lost: that message is the
 		// parent. Adopt it and bring it up to date, rather than leave it claiming a state that
 		// would never change beside a second parent.
-		if err := api.Update(ctx, req.Channel, orphan, render.Parent(v)); err != nil {
+		if err := api.Update(ctx, req.Channel, orphan, t.parent(v, d)); err != nil {
 			return "", rec, ts, err
 		}
 		rec.FP, rec.Unconfirmed = fp, 0
@@ -329,7 +336,7 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 			return "", rec, ts, notify.Permanent("slack chat.postMessage to "+req.Channel,
 				fmt.Errorf("%d parent posts of command %s got no message ts back; not posting another", rec.Unconfirmed, req.CommandID))
 		}
-		posted, err := api.Post(ctx, req.Channel, render.Parent(v), slack.PostOptions{CommandID: req.CommandID})
+		posted, err := api.Post(ctx, req.Channel, t.parent(v, d), slack.PostOptions{CommandID: req.CommandID})
 		if err == nil && posted == "" {
 			err = notify.RetryableMaybeSent("slack chat.postMessage to "+req.Channel, errors.New("Slack answered ok without the message's ts"))
 		}
@@ -359,7 +366,11 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		if req.Silence != nil {
 			mention, mentioned = "", nil // silenced: counted and listed, nobody pinged
 		}
-		if _, err := api.Post(ctx, req.Channel, render.FailureReply(v, batch, mention), slack.PostOptions{ThreadTS: ts}); err != nil {
+		msg, paged := t.failureReply(v, batch, mention, d)
+		if !paged {
+			mentioned = nil // nobody was paged: a later real failure still is
+		}
+		if _, err := api.Post(ctx, req.Channel, msg, slack.PostOptions{ThreadTS: ts}); err != nil {
 			return "", rec, ts, err
 		}
 		for _, in := range batch {
@@ -368,7 +379,7 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		rec.Mentioned = append(rec.Mentioned, mentioned...)
 		return Replied, rec, ts, nil
 	case fp != rec.FP:
-		if err := api.Update(ctx, req.Channel, ts, render.Parent(v)); err != nil {
+		if err := api.Update(ctx, req.Channel, ts, t.parent(v, d)); err != nil {
 			return "", rec, ts, err
 		}
 		rec.FP = fp
@@ -389,6 +400,40 @@ func (t *Threads) render(ctx context.Context, req Request, held state.Message, n
 		return Replied, rec, ts, nil
 	}
 	return Unchanged, rec, ts, nil
+}
+
+// detail is what enrichment says about a failed command's instances, or nil (no Detail set, or
+// nothing failed). Enrichment caches per command, so a render costs at most one lookup.
+func (t *Threads) detail(ctx context.Context, req Request, v render.CommandView) *failure.Detail {
+	if t.Detail == nil || (!v.Status.Failure() && v.FailedTotal == 0) {
+		return nil
+	}
+	return t.Detail(ctx, req, v)
+}
+
+// detailFingerprint makes the parent update when enrichment's reason changes, e.g. when a
+// lookup that missed its budget answers on a later render.
+func detailFingerprint(d *failure.Detail) string {
+	if d == nil {
+		return ""
+	}
+	return "|" + render.MostCommonReason(append(append([]failure.Invocation(nil), d.Invocations...), d.Others...), 0) + "|" + strconv.FormatBool(d.Unavailable != nil)
+}
+
+// parent is the parent message, with enrichment's most common reason when there is detail.
+func (t *Threads) parent(v render.CommandView, d *failure.Detail) render.SlackMessage {
+	return render.ParentWithDetail(render.Parent(v), v, d)
+}
+
+// failureReply is the reply announcing a batch of failures, with each instance's detail when
+// there is some; it pages nobody when all of them are "patched, reported failure" (paged false).
+func (t *Threads) failureReply(v render.CommandView, batch []render.Instance, mention string, d *failure.Detail) (render.SlackMessage, bool) {
+	ids := make([]string, len(batch))
+	for i, in := range batch {
+		ids[i] = in.ID
+	}
+	mention = render.ReplyMention(mention, ids, d)
+	return render.ReplyWithDetail(render.FailureReply(v, batch, mention), v, ids, d), mention != ""
 }
 
 // findParent returns the ts of the command's parent that an unconfirmed post left in the

@@ -1,6 +1,7 @@
-// Package ssmtest is a local stand-in for the two AWS APIs enrichment reads: Systems Manager's
-// GetCommandInvocation (JSON 1.1 protocol, X-Amz-Target: AmazonSSM.GetCommandInvocation) and
-// EC2's DescribeTags (query protocol, XML). No local SSM exists, so tests drive the real SDK
+// Package ssmtest is a local stand-in for the AWS APIs enrichment reads: Systems Manager's
+// GetCommandInvocation, ListCommandInvocations, ListCommands and DescribeInstancePatchStates
+// (JSON 1.1 protocol, X-Amz-Target: AmazonSSM.<operation>) and EC2's DescribeTags (query
+// protocol, XML). No local SSM exists, so tests drive the real SDK
 // clients (Server.SSM, Server.EC2) against this server, which answers with recorded-shape
 // responses and can be told to be slow, to throttle, or to fail.
 package ssmtest
@@ -28,8 +29,11 @@ import (
 
 // Operation names, as Fault and Calls take them.
 const (
-	GetCommandInvocation = "GetCommandInvocation"
-	DescribeTags         = "DescribeTags"
+	GetCommandInvocation        = "GetCommandInvocation"
+	ListCommandInvocations      = "ListCommandInvocations"
+	ListCommands                = "ListCommands"
+	DescribeInstancePatchStates = "DescribeInstancePatchStates"
+	DescribeTags                = "DescribeTags"
 )
 
 // Region is the region the clients are configured for.
@@ -99,23 +103,40 @@ type Server struct {
 
 	mu          sync.Mutex
 	invocations map[string]Invocation // by command ID + "/" + instance ID
-	tags        map[string]string     // instance ID -> Name tag
-	faults      map[string]*Fault     // by operation + "/" + instance ID ("" for any)
+	listed      map[string]Listed     // multi-step invocations, by command ID + "/" + instance ID
+	order       []string              // keys of invocations and listed, in the order added
+	commands    map[string]Command
+	patches     map[string]PatchState
+	tags        map[string]string // instance ID -> Name tag
+	faults      map[string]*Fault // by operation + "/" + instance ID ("" for any)
 	calls       map[string]int
 }
 
 // New starts a server on a free loopback port; it stops when the test ends.
 func New(tb testing.TB) *Server {
+	s := Start()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server on a free loopback port, for use outside tests (`ssmnotify demo`);
+// Close stops it.
+func Start() *Server {
 	s := &Server{
 		invocations: map[string]Invocation{},
+		listed:      map[string]Listed{},
+		commands:    map[string]Command{},
+		patches:     map[string]PatchState{},
 		tags:        map[string]string{},
 		faults:      map[string]*Fault{},
 		calls:       map[string]int{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	tb.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.srv.URL }
@@ -124,7 +145,37 @@ func (s *Server) URL() string { return s.srv.URL }
 func (s *Server) AddInvocation(inv Invocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.invocations[inv.CommandId+"/"+inv.InstanceId] = inv
+	key := inv.CommandId + "/" + inv.InstanceId
+	if _, ok := s.invocations[key]; !ok {
+		s.order = append(s.order, key)
+	}
+	s.invocations[key] = inv
+}
+
+// AddListed adds a multi-step invocation: GetCommandInvocation without a step name answers
+// InvalidPluginName for it, as SSM does, and ListCommandInvocations lists it.
+func (s *Server) AddListed(inv Listed) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := inv.CommandId + "/" + inv.InstanceId
+	if _, ok := s.listed[key]; !ok {
+		s.order = append(s.order, key)
+	}
+	s.listed[key] = inv
+}
+
+// AddCommand makes ListCommands answer c for its command ID.
+func (s *Server) AddCommand(c Command) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commands[c.CommandId] = c
+}
+
+// SetPatchState makes DescribeInstancePatchStates answer p for its instance.
+func (s *Server) SetPatchState(p PatchState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.patches[p.InstanceId] = p
 }
 
 // SetTag gives an instance a Name tag.
@@ -202,6 +253,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch target := r.Header.Get("X-Amz-Target"); {
 	case target == "AmazonSSM."+GetCommandInvocation:
 		s.getCommandInvocation(w, r, body)
+	case target == "AmazonSSM."+ListCommandInvocations:
+		s.listCommandInvocations(w, r, body)
+	case target == "AmazonSSM."+ListCommands:
+		s.listCommands(w, r, body)
+	case target == "AmazonSSM."+DescribeInstancePatchStates:
+		s.describeInstancePatchStates(w, r, body)
 	case target != "":
 		ssmError(w, http.StatusBadRequest, "UnknownOperationException", "ssmtest does not implement "+target)
 	default:
@@ -248,7 +305,18 @@ func (s *Server) getCommandInvocation(w http.ResponseWriter, r *http.Request, bo
 	}
 	s.mu.Lock()
 	inv, ok := s.invocations[in.CommandId+"/"+in.InstanceId]
+	listed, multi := s.listed[in.CommandId+"/"+in.InstanceId]
 	s.mu.Unlock()
+	if multi {
+		var found bool
+		inv, found = listed.step(in.PluginName)
+		if !found {
+			// SSM's answer for a multi-step document asked without (or with a wrong) step name.
+			ssmError(w, http.StatusBadRequest, "InvalidPluginName", "")
+			return
+		}
+		ok = true
+	}
 	if !ok {
 		ssmError(w, http.StatusBadRequest, "InvocationDoesNotExist", "")
 		return
@@ -366,4 +434,243 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Listed is one instance's invocation as ListCommandInvocations returns it with Details: every
+// step (plugin) with its status, exit code and combined output. The JSON names are AWS's.
+type Listed struct {
+	CommandId              string                  `json:"CommandId"`
+	InstanceId             string                  `json:"InstanceId"`
+	DocumentName           string                  `json:"DocumentName"`
+	RequestedDateTime      float64                 `json:"RequestedDateTime"`
+	Status                 string                  `json:"Status"`
+	StatusDetails          string                  `json:"StatusDetails"`
+	StandardOutputUrl      string                  `json:"StandardOutputUrl"`
+	StandardErrorUrl       string                  `json:"StandardErrorUrl"`
+	CloudWatchOutputConfig *CloudWatchOutputConfig `json:"CloudWatchOutputConfig,omitempty"`
+	CommandPlugins         []Plugin                `json:"CommandPlugins"`
+}
+
+// Plugin is one step of a Listed invocation.
+type Plugin struct {
+	Name               string `json:"Name"`
+	Status             string `json:"Status"`
+	StatusDetails      string `json:"StatusDetails"`
+	ResponseCode       int    `json:"ResponseCode"`
+	Output             string `json:"Output"`
+	OutputS3BucketName string `json:"OutputS3BucketName,omitempty"`
+	OutputS3KeyPrefix  string `json:"OutputS3KeyPrefix,omitempty"`
+	StandardOutputUrl  string `json:"StandardOutputUrl"`
+	StandardErrorUrl   string `json:"StandardErrorUrl"`
+}
+
+// step is GetCommandInvocation's answer for one named step.
+func (l Listed) step(name string) (Invocation, bool) {
+	if name == "" && len(l.CommandPlugins) == 1 {
+		name = l.CommandPlugins[0].Name
+	}
+	for _, p := range l.CommandPlugins {
+		if p.Name != name {
+			continue
+		}
+		stdout, stderr, _ := strings.Cut(p.Output, "\n----------ERROR-------\n")
+		return Invocation{
+			CommandId: l.CommandId, InstanceId: l.InstanceId, DocumentName: l.DocumentName, PluginName: p.Name,
+			ResponseCode: p.ResponseCode, Status: p.Status, StatusDetails: p.StatusDetails,
+			StandardOutputContent: stdout, StandardErrorContent: stderr,
+			StandardOutputUrl: p.StandardOutputUrl, StandardErrorUrl: p.StandardErrorUrl,
+			CloudWatchOutputConfig: l.CloudWatchOutputConfig,
+		}, true
+	}
+	return Invocation{}, false
+}
+
+// listedOf is a single-step invocation as ListCommandInvocations shows it.
+func listedOf(inv Invocation) Listed {
+	out := inv.StandardOutputContent
+	if inv.StandardErrorContent != "" {
+		out += "\n----------ERROR-------\n" + inv.StandardErrorContent
+	}
+	if len(out) > 2500 {
+		out = out[:2500] + "\n---Output truncated---"
+	}
+	return Listed{
+		CommandId: inv.CommandId, InstanceId: inv.InstanceId, DocumentName: inv.DocumentName,
+		Status: inv.Status, StatusDetails: inv.StatusDetails,
+		StandardOutputUrl: inv.StandardOutputUrl, StandardErrorUrl: inv.StandardErrorUrl,
+		CloudWatchOutputConfig: inv.CloudWatchOutputConfig,
+		CommandPlugins: []Plugin{{
+			Name: inv.PluginName, Status: inv.Status, StatusDetails: inv.StatusDetails, ResponseCode: inv.ResponseCode,
+			Output: out, StandardOutputUrl: inv.StandardOutputUrl, StandardErrorUrl: inv.StandardErrorUrl,
+		}},
+	}
+}
+
+// Command is a ListCommands entry (the counts part). The JSON names are AWS's.
+type Command struct {
+	CommandId             string   `json:"CommandId"`
+	DocumentName          string   `json:"DocumentName"`
+	Status                string   `json:"Status"`
+	InstanceIds           []string `json:"InstanceIds,omitempty"`
+	TargetCount           int      `json:"TargetCount"`
+	CompletedCount        int      `json:"CompletedCount"`
+	ErrorCount            int      `json:"ErrorCount"`
+	DeliveryTimedOutCount int      `json:"DeliveryTimedOutCount"`
+	OutputS3BucketName    string   `json:"OutputS3BucketName,omitempty"`
+	OutputS3KeyPrefix     string   `json:"OutputS3KeyPrefix,omitempty"`
+}
+
+// PatchState is a DescribeInstancePatchStates entry. The JSON names are AWS's.
+type PatchState struct {
+	InstanceId                  string  `json:"InstanceId"`
+	PatchGroup                  string  `json:"PatchGroup"`
+	BaselineId                  string  `json:"BaselineId"`
+	Operation                   string  `json:"Operation"`
+	OperationStartTime          float64 `json:"OperationStartTime"`
+	OperationEndTime            float64 `json:"OperationEndTime"`
+	InstalledCount              int     `json:"InstalledCount"`
+	InstalledOtherCount         int     `json:"InstalledOtherCount"`
+	InstalledPendingRebootCount int     `json:"InstalledPendingRebootCount"`
+	MissingCount                int     `json:"MissingCount"`
+	FailedCount                 int     `json:"FailedCount"`
+	NotApplicableCount          int     `json:"NotApplicableCount"`
+}
+
+// RecordedListed returns a recorded multi-step invocation: "patch-linux-failed"
+// (AWS-RunPatchBaseline on Linux: PatchWindows and PatchMacOS skipped, PatchLinux failed with
+// exit 100).
+func RecordedListed(tb testing.TB, name string) Listed {
+	tb.Helper()
+	l, err := LoadListed(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l
+}
+
+// LoadRecorded and LoadListed read recorded answers outside tests.
+func LoadRecorded(name string) (Invocation, error) {
+	var inv Invocation
+	return inv, load(name, &inv)
+}
+
+// LoadListed reads a recorded multi-step invocation.
+func LoadListed(name string) (Listed, error) {
+	var l Listed
+	return l, load(name, &l)
+}
+
+func load(name string, v any) error {
+	raw, err := recorded.ReadFile("recorded/" + name + ".json")
+	if err != nil {
+		return fmt.Errorf("ssmtest: no recorded response %q", name)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("ssmtest: %s: %w", name, err)
+	}
+	return nil
+}
+
+// decodeSSM reads a JSON request and applies the fault for op; it reports false when the answer
+// was written (a fault) or the client gave up.
+func (s *Server) decodeSSM(w http.ResponseWriter, r *http.Request, body []byte, op, instance string, in any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+		ssmError(w, http.StatusBadRequest, "SerializationException", "unexpected Content-Type "+ct)
+		return false
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		ssmError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return false
+	}
+	f := s.fault(op, instance)
+	if !wait(r, f) {
+		return false
+	}
+	if f != nil && f.Error != "" {
+		status := http.StatusBadRequest
+		if f.Error == "InternalServerError" {
+			status = http.StatusInternalServerError
+		}
+		ssmError(w, status, f.Error, errorMessage(f.Error))
+		return false
+	}
+	return true
+}
+
+func ssmAnswer(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", "00000000-0000-4000-8000-000000000000")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) listCommandInvocations(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		CommandId, InstanceId string
+		Details               bool
+		Filters               []struct{ Key, Value string } `json:"Filters"`
+		MaxResults            int
+	}
+	if !s.decodeSSM(w, r, body, ListCommandInvocations, "", &in) {
+		return
+	}
+	s.mu.Lock()
+	var out []Listed
+	for _, key := range s.order {
+		l, ok := s.listed[key]
+		if !ok {
+			l = listedOf(s.invocations[key])
+		}
+		if in.CommandId != "" && l.CommandId != in.CommandId || in.InstanceId != "" && l.InstanceId != in.InstanceId {
+			continue
+		}
+		keep := true
+		for _, f := range in.Filters {
+			if f.Key == "Status" && f.Value != l.Status && f.Value != l.StatusDetails {
+				keep = false
+			}
+		}
+		if !keep {
+			continue
+		}
+		if !in.Details {
+			l.CommandPlugins = nil
+		}
+		out = append(out, l)
+	}
+	s.mu.Unlock()
+	if in.MaxResults > 0 && len(out) > in.MaxResults {
+		out = out[:in.MaxResults]
+	}
+	ssmAnswer(w, map[string]any{"CommandInvocations": out})
+}
+
+func (s *Server) listCommands(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct{ CommandId string }
+	if !s.decodeSSM(w, r, body, ListCommands, "", &in) {
+		return
+	}
+	s.mu.Lock()
+	c, ok := s.commands[in.CommandId]
+	s.mu.Unlock()
+	out := []Command{}
+	if ok {
+		out = append(out, c)
+	}
+	ssmAnswer(w, map[string]any{"Commands": out})
+}
+
+func (s *Server) describeInstancePatchStates(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct{ InstanceIds []string }
+	if !s.decodeSSM(w, r, body, DescribeInstancePatchStates, "", &in) {
+		return
+	}
+	s.mu.Lock()
+	out := []PatchState{}
+	for _, id := range in.InstanceIds {
+		if p, ok := s.patches[id]; ok {
+			out = append(out, p)
+		}
+	}
+	s.mu.Unlock()
+	ssmAnswer(w, map[string]any{"InstancePatchStates": out})
 }

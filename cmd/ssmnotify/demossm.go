@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ssmnotify/ssmnotify/internal/enrich/ssmtest"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/setup"
+)
+
+// demoSSM starts the project's local SSM server with recorded answers for the failures in the
+// sample events — a multi-step AWS-RunPatchBaseline run with PatchLinux failed, a script's
+// stderr, an execution timeout, a delivery timeout — and points the SDK at it
+// ($AWS_ENDPOINT_URL_SSM), so the demo's alerts carry the detail the Lambda's would. It returns
+// a function that stops the server and restores the environment. When the variable is already
+// set, the demo uses that endpoint and starts nothing.
+func demoSSM(dir string, files []string) (func(), error) {
+	if os.Getenv(setup.EndpointSSM) != "" {
+		return func() {}, nil
+	}
+	answers := map[string]ssmtest.Invocation{}
+	for _, name := range []string{"failed", "execution-timed-out", "delivery-timed-out"} {
+		inv, err := ssmtest.LoadRecorded(name)
+		if err != nil {
+			return nil, err
+		}
+		answers[name] = inv
+	}
+	patch, err := ssmtest.LoadListed("patch-linux-failed")
+	if err != nil {
+		return nil, err
+	}
+	srv := ssmtest.Start()
+	for _, file := range files {
+		if strings.HasPrefix(file, "scheduled-") {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			continue // the demo itself reports unreadable samples
+		}
+		ns := payload.Decode(raw).Notifications()
+		for i := range ns {
+			n := &ns[i]
+			if !n.Status.Failure() {
+				continue
+			}
+			ids := n.InstanceIDs
+			if n.InstanceID != "" {
+				ids = []string{n.InstanceID}
+			}
+			for k, id := range ids {
+				if strings.HasPrefix(n.DocumentName, "AWS-RunPatchBaseline") {
+					l := patch
+					l.CommandId, l.InstanceId, l.DocumentName = n.CommandID, id, n.DocumentName
+					srv.AddListed(l)
+					srv.SetPatchState(ssmtest.PatchState{InstanceId: id, Operation: "Install", InstalledCount: 38, FailedCount: 1, MissingCount: 2})
+					continue
+				}
+				name := "failed"
+				if n.Status == payload.StatusTimedOut {
+					name = "execution-timed-out"
+					if k > 0 {
+						name = "delivery-timed-out"
+					}
+				}
+				inv := answers[name]
+				inv.CommandId, inv.InstanceId, inv.DocumentName = n.CommandID, id, n.DocumentName
+				srv.AddInvocation(inv)
+			}
+			if n.Kind == payload.KindInvocation {
+				continue
+			}
+			srv.AddCommand(ssmtest.Command{CommandId: n.CommandID, DocumentName: n.DocumentName, Status: string(n.Status),
+				TargetCount: len(ids), CompletedCount: len(ids), ErrorCount: len(ids)})
+		}
+	}
+	restore := setenvAll(map[string]string{setup.EndpointSSM: srv.URL(), "AWS_REGION": ssmtest.Region})
+	return func() { restore(); srv.Close() }, nil
+}
+
+// setenvAll sets variables for the demo's run and returns what puts them back.
+func setenvAll(vars map[string]string) func() {
+	old := map[string]*string{}
+	for k, v := range vars {
+		if prev, ok := os.LookupEnv(k); ok {
+			old[k] = &prev
+		} else {
+			old[k] = nil
+		}
+		os.Setenv(k, v)
+	}
+	return func() {
+		for k, v := range old {
+			if v == nil {
+				os.Unsetenv(k)
+			} else {
+				os.Setenv(k, *v)
+			}
+		}
+	}
+}
