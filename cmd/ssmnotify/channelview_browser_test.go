@@ -37,7 +37,8 @@ func TestChannelViewInChromium(t *testing.T) {
 	// thread.
 	msg := between(t, text, "ssmnotify APP (edited) ❌ Failed: AWS-RunPatchBaseline", "⏰ Timed Out: AWS-RunPowerShellScript")
 	inOrder(t, msg,
-		"ssmnotify APP (edited) ❌ Failed: AWS-RunPatchBaseline @here Failed on 1 of 3 · 2 of 3 succeeded Failed instances: i-0ddd3333eeee4444f",
+		"ssmnotify APP (edited) ❌ Failed: AWS-RunPatchBaseline @here i-0ddd3333eeee4444f : Failed , exit code 100, in step PatchLinux",
+		"Failed on 1 of 3 · 2 of 3 succeeded Failed instances: i-0ddd3333eeee4444f",
 		"Open in the Run Command console",
 		"History: 4 versions",
 		"1. chat.postMessage", "Failed · 3 instances targeted",

@@ -32,7 +32,7 @@ func demoSSM(dir string, files []string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := ssmtest.Start()
+	var all []payload.Notification
 	for _, file := range files {
 		if strings.HasPrefix(file, "scheduled-") {
 			continue
@@ -41,41 +41,55 @@ func demoSSM(dir string, files []string) (func(), error) {
 		if err != nil {
 			continue // the demo itself reports unreadable samples
 		}
-		ns := payload.Decode(raw).Notifications()
-		for i := range ns {
-			n := &ns[i]
-			if !n.Status.Failure() {
-				continue
-			}
-			ids := n.InstanceIDs
-			if n.InstanceID != "" {
-				ids = []string{n.InstanceID}
-			}
-			for k, id := range ids {
-				if strings.HasPrefix(n.DocumentName, "AWS-RunPatchBaseline") {
-					l := patch
-					l.CommandId, l.InstanceId, l.DocumentName = n.CommandID, id, n.DocumentName
-					srv.AddListed(l)
-					srv.SetPatchState(ssmtest.PatchState{InstanceId: id, Operation: "Install", InstalledCount: 38, FailedCount: 1, MissingCount: 2})
-					continue
-				}
-				name := "failed"
-				if n.Status == payload.StatusTimedOut {
-					name = "execution-timed-out"
-					if k > 0 {
-						name = "delivery-timed-out"
-					}
-				}
-				inv := answers[name]
-				inv.CommandId, inv.InstanceId, inv.DocumentName = n.CommandID, id, n.DocumentName
-				srv.AddInvocation(inv)
-			}
-			if n.Kind == payload.KindInvocation {
-				continue
-			}
-			srv.AddCommand(ssmtest.Command{CommandId: n.CommandID, DocumentName: n.DocumentName, Status: string(n.Status),
-				TargetCount: len(ids), CompletedCount: len(ids), ErrorCount: len(ids)})
+		all = append(all, payload.Decode(raw).Notifications()...)
+	}
+	// SSM answers for a command what its instances did: an instance whose own invocation
+	// reported a non-failure is not among a failed command's failures.
+	fine := map[[2]string]bool{}
+	for _, n := range all {
+		if n.Kind == payload.KindInvocation && !n.Status.Failure() && n.Status.Terminal() {
+			fine[[2]string{n.CommandID, n.InstanceID}] = true
 		}
+	}
+	srv := ssmtest.Start()
+	for i := range all {
+		n := &all[i]
+		if !n.Status.Failure() {
+			continue
+		}
+		var ids []string
+		for _, id := range n.InstanceIDs {
+			if !fine[[2]string{n.CommandID, id}] {
+				ids = append(ids, id)
+			}
+		}
+		if n.InstanceID != "" {
+			ids = []string{n.InstanceID}
+		}
+		for k, id := range ids {
+			if strings.HasPrefix(n.DocumentName, "AWS-RunPatchBaseline") {
+				l := patch
+				l.CommandId, l.InstanceId, l.DocumentName = n.CommandID, id, n.DocumentName
+				srv.AddListed(l)
+				srv.SetPatchState(ssmtest.PatchState{InstanceId: id, Operation: "Install", InstalledCount: 38, FailedCount: 1, MissingCount: 2})
+				continue
+			}
+			name := "failed"
+			if n.Status == payload.StatusTimedOut {
+				name = "execution-timed-out"
+				if k > 0 {
+					name = "delivery-timed-out"
+				}
+			}
+			inv := answers[name]
+			inv.CommandId, inv.InstanceId, inv.DocumentName = n.CommandID, id, n.DocumentName
+			srv.AddInvocation(inv)
+		}
+		if n.Kind == payload.KindInvocation {
+			continue
+		}
+		srv.AddCommand(ssmtest.Command{CommandId: n.CommandID, DocumentName: n.DocumentName, Status: string(n.Status),
+			TargetCount: len(n.InstanceIDs), CompletedCount: len(n.InstanceIDs), ErrorCount: len(ids)})
 	}
 	restore := setenvAll(map[string]string{setup.EndpointSSM: srv.URL(), "AWS_REGION": ssmtest.Region})
 	return func() { restore(); srv.Close() }, nil

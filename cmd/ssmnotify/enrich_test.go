@@ -80,7 +80,7 @@ func TestDemoShowsWhy(t *testing.T) {
 	if code := run([]string{"demo", "--events", "../../events", "--out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
-	files, _ := filepath.Glob(filepath.Join(out, "router", "*"))
+	files, _ := filepath.Glob(filepath.Join(out, "latest", "router", "*"))
 	var all strings.Builder
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
@@ -88,8 +88,8 @@ func TestDemoShowsWhy(t *testing.T) {
 	}
 	s := all.String()
 	for _, want := range []string{
-		"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)",      // alerts and replies
-		"Most common:* 3 of 3: exit 100 in PatchLinux — E: Unable to locate package", // the parent
+		"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)",  // alerts and replies
+		`i-0ddd3333eeee4444f\u003e: *Failed*, exit code 100, in step PatchLinux`, // the parent names its one failure
 		"Execution Timed Out", // a script that ran too long
 	} {
 		if !strings.Contains(s, want) {

@@ -282,7 +282,7 @@ func TestInvokeSilencedMessageWording(t *testing.T) {
 	if code := run([]string{"invoke", "router", "../../events/sns-invocation-failed.json", "--silences", file, "--now", "2026-05-04T10:05:00Z", "--out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("invoke: exit %d: %s", code, stderr.String())
 	}
-	posts, _ := filepath.Glob(filepath.Join(out, "router", "*chat.postMessage*"))
+	posts, _ := filepath.Glob(filepath.Join(out, "latest", "router", "*chat.postMessage*"))
 	if len(posts) == 0 {
 		t.Fatal("no preview of the command's message")
 	}
