@@ -239,15 +239,8 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 	default:
 		return nil, fmt.Errorf("--store %q: want memory or dynamodb", f.store)
 	}
-	if ss, ok := h.Store.(router.SilenceStore); ok {
-		h.Silences = ss // the store's ad-hoc silences apply, as in Lambda
-	}
-	if f.silences != "" {
-		list, err := routeSilences("", f.silences, time.Time{})
-		if err != nil {
-			return nil, fmt.Errorf("--silences: %w", err)
-		}
-		h.Silences = fixedSilences(list)
+	if err := wireSilences(h, f.silences); err != nil {
+		return nil, err
 	}
 	switch f.deliverMode {
 	case "preview":
@@ -259,18 +252,16 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := setup.CLIEnricher(context.Background(), getenv, set)
-		env.preview = &deliver.Preview{Writer: w, Enricher: e}
+		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
-		h.Threads.Detail = setup.ThreadDetail(e, set)
+		env.preview.Enricher = wireEnrichment(context.Background(), getenv, set, h.Threads)
 		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(env.preview))
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
-		live.Enricher = setup.CLIEnricher(context.Background(), getenv, set)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
-		h.Threads.Detail = setup.ThreadDetail(live.Enricher, set)
+		live.Enricher = wireEnrichment(context.Background(), getenv, set, h.Threads)
 		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(live))
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
