@@ -27,12 +27,14 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/digest"
+	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
+	"github.com/ssmnotify/ssmnotify/internal/setup"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo"
 	"github.com/ssmnotify/ssmnotify/internal/state/memory"
@@ -40,7 +42,7 @@ import (
 )
 
 // replayUsage is the command line of `ssmnotify replay`.
-const replayUsage = "usage: ssmnotify replay TIMELINE.jsonl [--config FILE] [--store memory|dynamodb] [--out DIR] [--force] [--digest-at TIME]"
+const replayUsage = "usage: ssmnotify replay TIMELINE.jsonl [--config FILE] [--store memory|dynamodb] [--out DIR] [--force] [--silences FILE] [--digest-at TIME]"
 
 // timelineLine is one line of a timeline: a Lambda event and when it reaches the router.
 type timelineLine struct {
@@ -57,8 +59,9 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "routing config file (default: the embedded config/ssmnotify.yaml)")
 	storeKind := fs.String("store", "memory", "state store: memory, or dynamodb ($"+appenv.TableName+" at $"+appenv.DynamoDBEndpoint+"; the table is created on a loopback endpoint)")
-	out := fs.String("out", "out/replay", "folder for one file per external call (created; must be empty unless --force)")
-	force := fs.Bool("force", false, "write into --out even if it is not empty")
+	out := fs.String("out", "out", "each run writes one file per external call to a new folder DIR/replay-<time>/ (DIR/latest points at it)")
+	force := fs.Bool("force", false, "use --out even if it is a non-empty folder that holds no earlier runs")
+	silences := fs.String("silences", "", "apply these ad-hoc silences (JSON Lines, as `silence query` prints) instead of the store's")
 	digestAt := fs.String("digest-at", "", "then run the digest handler at this RFC 3339 time over the same store")
 	verbose := fs.Bool("v", false, "print the handler's JSON log lines on stderr")
 	pos, ok := parseInterspersed(fs, args)
@@ -92,8 +95,9 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	for _, p := range problems {
 		fmt.Fprintf(stderr, "%s:%s\n", pos[0], p)
 	}
-	dir, err := replayOutDir(*out, *force)
-	if err != nil {
+	outGiven := false
+	fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
+	if err := replayOutParent(*out, outGiven, *force); err != nil {
 		fmt.Fprintf(stderr, "ssmnotify replay: %v\n", err)
 		return 2
 	}
@@ -126,7 +130,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		logOut = stderr
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	rec := &recorder{dir: dir}
+	rec := &recorder{}
 	queue := &thread.Memory{}
 	h := &router.Handler{
 		Rules: set, Store: store, Deliver: rec, Park: rec, Now: clk.now, Logger: log,
@@ -134,6 +138,18 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			Slack: func(context.Context) (thread.Poster, error) { return rec, nil }},
 		Emails: &thread.Emails{Store: store, Schedule: queue, Now: clk.now, Token: "replay", Send: rec.email},
 	}
+	// What Lambda has beyond the bare handler: ad-hoc silences and enrichment.
+	if err := wireSilences(h, *silences); err != nil {
+		fmt.Fprintf(stderr, "ssmnotify replay: %v\n", err)
+		return 2
+	}
+	rec.enricher = wireEnrichment(ctx, setup.Getenv(os.Getenv), set, h.Threads)
+	run, err := startRun(*out, "replay", time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "ssmnotify replay: %v\n", err)
+		return 1
+	}
+	rec.dir = run.Dir
 	r := &replayer{h: h, queue: queue, clk: clk, stdout: stdout, seen: map[*payload.Notification]bool{}}
 	for _, l := range lines {
 		r.until(ctx, l.at)
@@ -162,9 +178,12 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if counter != nil {
 		sum.DynamoDB = &dynamoCounts{Requests: counter.requests, ItemsRead: counter.items}
 	}
+	if err := run.finishRun(stdout); err != nil {
+		fmt.Fprintf(stderr, "ssmnotify replay: %v\n", err)
+		problems = append(problems, "")
+	}
 	line, _ := json.Marshal(sum)
-	fmt.Fprintf(stdout, "written: %s\n", dir+string(os.PathSeparator))
-	fmt.Fprintln(stdout, string(line))
+	fmt.Fprintln(stdout, string(line)) // the last line, for scripts
 	if len(problems) > 0 {
 		return 1
 	}
@@ -212,20 +231,27 @@ func parseTimeline(raw []byte) ([]timelineLine, []string) {
 	return lines, problems
 }
 
-// replayOutDir prepares the output folder. It is the one place to switch to per-run folders
-// (out/<command>-<time>/, out/latest) once the CLI has a shared helper for them.
-func replayOutDir(dir string, force bool) (string, error) {
+// replayOutParent checks the folder that receives the run folders. A new run never writes into
+// another's folder, so the only thing to guard is an --out given by hand that names a non-empty
+// folder holding no earlier runs (no "latest" link): most likely the wrong folder, refused unless
+// --force.
+func replayOutParent(dir string, given, force bool) error {
+	if !given || force {
+		return nil
+	}
 	entries, err := os.ReadDir(dir)
 	switch {
-	case err == nil && len(entries) > 0 && !force:
-		return "", fmt.Errorf("--out %s is not empty (use --force to write into it anyway)", dir)
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("--out: %w", err)
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("--out: %w", err)
+	case len(entries) == 0:
+		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("--out: %w", err)
+	if fi, err := os.Lstat(filepath.Join(dir, "latest")); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil
 	}
-	return dir, nil
+	return fmt.Errorf("--out %s is not empty and holds no earlier runs (no latest link); use --force to write a run folder into it anyway", dir)
 }
 
 // simClock is the replay's clock: it moves only when the replay moves it.
@@ -346,6 +372,8 @@ func replayDigest(ctx context.Context, set *rules.Set, store state.Store, rec *r
 // webhooks, emails and parked records each become a file, numbered in call order.
 type recorder struct {
 	dir string
+	// enricher adds what enrichment learns to failure alerts, as the Lambda's deliverer does.
+	enricher *enrich.Enricher
 
 	mu                                            sync.Mutex
 	seq, ts                                       int
@@ -377,10 +405,11 @@ func jsonFile(v any) []byte {
 }
 
 // alertMessage is a notification rendered for one destination, as the router's live delivery
-// renders it (without enrichment, which needs AWS).
+// renders it.
 type alertMessage struct {
 	n    *payload.Notification
 	dest *rules.Destination
+	opt  render.Options
 }
 
 func (a alertMessage) Name() []string {
@@ -392,17 +421,19 @@ func (a alertMessage) Name() []string {
 }
 
 func (a alertMessage) Slack() render.SlackMessage {
-	return render.Slack(a.n, deliver.Options(a.n, a.dest))
+	return render.Slack(a.n, a.opt)
 }
 
 func (a alertMessage) Email() (render.EmailMessage, error) {
-	return render.Email(a.n, deliver.Options(a.n, a.dest))
+	return render.Email(a.n, a.opt)
 }
 
 // Deliver sends a per-notification delivery (webhooks, group: none email) along the one
 // delivery path, to this recorder as its transport.
 func (r *recorder) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notification) error {
-	return deliver.Send(ctx, r, d.Destination, alertMessage{n: n, dest: d.Destination})
+	opt := deliver.Options(n, d.Destination)
+	opt.Detail = r.enricher.Enrich(ctx, n, d.Enrich) // nil-safe
+	return deliver.Send(ctx, r, d.Destination, alertMessage{n: n, dest: d.Destination, opt: opt})
 }
 
 // isDigest reports whether a message's name is a digest's (the digest's own messages are named
@@ -441,15 +472,15 @@ func (r *recorder) PostWebhook(_ context.Context, dest *rules.Destination, name 
 func (r *recorder) SendEmail(_ context.Context, dest *rules.Destination, name []string, mail render.EmailMessage) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	file := safeName(dest.Name) + "-email"
+	file := safeName(dest.Name)
 	if isDigest(name) {
 		r.dig++
 		file = "digest-" + file
 	} else {
 		r.emails++
 	}
-	return r.fail(r.write(file, map[string][]byte{".html": []byte(mail.HTML), ".txt": []byte(mail.Text),
-		".headers.txt": []byte(emailHeaders(dest.Email, mail.Subject))}))
+	return r.fail(r.write(file, map[string][]byte{".email.html": []byte(mail.HTML), ".email.txt": []byte(mail.Text),
+		".email.headers.txt": []byte(emailHeaders(dest.Email, mail.Subject))}))
 }
 
 // email sends one command-outcome email (thread.Emails).

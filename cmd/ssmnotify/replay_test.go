@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
+	"github.com/ssmnotify/ssmnotify/internal/enrich/ssmtest"
 	"github.com/ssmnotify/ssmnotify/internal/testenv"
 )
 
@@ -46,13 +47,23 @@ func replayRun(t *testing.T, args ...string) replayed {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r.summary); err != nil {
 		t.Fatalf("last line is not the JSON summary: %v\n%s\n%s", err, r.stdout, r.stderr)
 	}
-	entries, _ := os.ReadDir(out)
+	// Each run writes a new folder under --out; latest points at it.
+	dir := filepath.Join(out, "latest")
+	if r.code != 2 {
+		if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+			t.Errorf("no channel view of the replay: %v", err)
+		}
+		if !strings.Contains(r.stdout, "== wrote "+filepath.Join(out, "replay-")) {
+			t.Errorf("replay does not say where it wrote:\n%s", r.stdout)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		r.files = append(r.files, e.Name())
 		if !strings.HasSuffix(e.Name(), ".slack.json") || strings.Contains(e.Name(), "-digest-") {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join(out, e.Name()))
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +218,9 @@ func TestReplayBadLines(t *testing.T) {
 	}
 }
 
-// TestReplayRefusesANonEmptyOut: an existing non-empty --out is refused unless --force.
+// TestReplayRefusesANonEmptyOut: an --out given by hand that is a non-empty folder holding no
+// earlier runs (most likely the wrong folder) is refused unless --force; one that holds earlier
+// runs takes the next run folder beside them.
 func TestReplayRefusesANonEmptyOut(t *testing.T) {
 	out := t.TempDir()
 	if err := os.WriteFile(filepath.Join(out, "keep.txt"), []byte("mine"), 0o644); err != nil {
@@ -219,6 +232,17 @@ func TestReplayRefusesANonEmptyOut(t *testing.T) {
 	}
 	if code := run([]string{"replay", "--out", out, "--force", "../../events/timelines/demo.jsonl"}, &stdout, &stderr); code != 0 {
 		t.Errorf("with --force: exit %d\n%s", code, stderr.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "keep.txt")); err != nil || string(b) != "mine" {
+		t.Errorf("the folder's own file was touched: %q, %v", b, err)
+	}
+	stderr.Reset()
+	if code := run([]string{"replay", "--out", out, "../../events/timelines/demo.jsonl"}, &stdout, &stderr); code != 0 {
+		t.Errorf("again, into a folder of earlier runs: exit %d\n%s", code, stderr.String())
+	}
+	runs, _ := filepath.Glob(filepath.Join(out, "replay-*"))
+	if len(runs) != 2 {
+		t.Errorf("run folders %v, want two (none reused)", runs)
 	}
 }
 
@@ -236,4 +260,96 @@ func TestReplayDynamoDB(t *testing.T) {
 		t.Errorf("summary %+v: want DynamoDB requests and items read counted", r.summary)
 	}
 	t.Logf("121 notifications: %d DynamoDB requests, %d items read", d.Requests, d.ItemsRead)
+}
+
+// failedTimeline is a one-line timeline of the failed-invocation sample event at 10:05.
+func failedTimeline(t *testing.T) string {
+	t.Helper()
+	ev, err := os.ReadFile("../../events/sns-invocation-failed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, ev); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "failed.jsonl")
+	if err := os.WriteFile(path, []byte(`{"at":"2026-05-04T10:05:00Z","event":`+compact.String()+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// slackText is every Slack body the replay wrote, joined.
+func (r replayed) slackText() string {
+	var b strings.Builder
+	for _, c := range r.calls {
+		b.WriteString(c.raw)
+	}
+	return b.String()
+}
+
+// TestReplayEnrichesFromLocalSSM: with AWS_ENDPOINT_URL_SSM pointing at the local SSM server,
+// replay enriches the alerts and the command's message exactly as the Lambda does.
+func TestReplayEnrichesFromLocalSSM(t *testing.T) {
+	noAWS(t)
+	srv := ssmtest.New(t)
+	l := ssmtest.RecordedListed(t, "patch-linux-failed")
+	l.CommandId, l.InstanceId = "0b7f3c2e-1111-4a2b-9c3d-0123456789ab", "i-0ddd3333eeee4444f"
+	srv.AddListed(l)
+	srv.SetPatchState(ssmtest.PatchState{InstanceId: l.InstanceId, Operation: "Install", InstalledCount: 40, FailedCount: 2, MissingCount: 1})
+	t.Setenv("AWS_ENDPOINT_URL_SSM", srv.URL())
+	t.Setenv("AWS_REGION", "us-east-1")
+
+	r := replayRun(t, failedTimeline(t))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := r.slackText()
+	for _, want := range []string{"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)", "E: Unable to locate package"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in the replay's Slack bodies:\n%s", want, s)
+		}
+	}
+	if srv.Calls(ssmtest.ListCommandInvocations) == 0 {
+		t.Error("the local SSM was not asked")
+	}
+}
+
+// TestReplayWithoutAWSSaysSo: without credentials or an endpoint, replay's messages say the
+// detail is unavailable, as the Lambda's would, instead of silently leaving it out.
+func TestReplayWithoutAWSSaysSo(t *testing.T) {
+	noAWS(t)
+	r := replayRun(t, failedTimeline(t))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if s := r.slackText(); !strings.Contains(s, "detail unavailable (no AWS access)") {
+		t.Errorf("replay does not say the detail is unavailable:\n%s", s)
+	}
+}
+
+// TestReplaySilenced: an active ad-hoc silence (--silences) applies in replay as in Lambda: the
+// outcome is silenced and the command's message says who silenced the failure and why.
+func TestReplaySilenced(t *testing.T) {
+	noAWS(t)
+	file := filepath.Join(t.TempDir(), "silences.jsonl")
+	line := `{"id":"x1","matchers":[{"name":"document","value":"AWS-RunPatchBaseline","isRegex":false,"isEqual":true}],"startsAt":"2026-05-04T09:00:00Z","endsAt":"2026-05-04T13:00:00Z","createdBy":"alice","comment":"patch night","createdAt":"2026-05-04T09:00:00Z"}`
+	if err := os.WriteFile(file, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := replayRun(t, failedTimeline(t), "--silences", file)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "silenced") {
+		t.Errorf("no silenced outcome in the replay's report:\n%s", r.stdout)
+	}
+	s := r.slackText()
+	if !strings.Contains(s, "1 failure silenced by alice: patch night") || !strings.Contains(s, "Failed on 1") {
+		t.Errorf("message wording:\n%s", s)
+	}
+	if strings.Contains(s, "<!here>") {
+		t.Errorf("a silenced failure pinged:\n%s", s)
+	}
 }
