@@ -353,3 +353,20 @@ func TestReplaySilenced(t *testing.T) {
 		t.Errorf("a silenced failure pinged:\n%s", s)
 	}
 }
+
+// TestReplaySilencedFromTheStore: with --store dynamodb, the store's ad-hoc silences apply, as
+// they do in Lambda (`silence add` writes them there).
+func TestReplaySilencedFromTheStore(t *testing.T) {
+	noAWS(t)
+	c := newSilenceCLI(t)
+	if code, _, errOut := c.run("add", "document=AWS-RunPatchBaseline", "--duration", "4h", "--comment", "patch night", "--author", "alice", "--now", "2026-05-04T09:00:00Z"); code != 0 {
+		t.Fatalf("silence add: exit %d: %s", code, errOut)
+	}
+	r := replayRun(t, failedTimeline(t), "--store", "dynamodb")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if s := r.slackText(); !strings.Contains(s, "1 failure silenced by alice: patch night") {
+		t.Errorf("message wording:\n%s", s)
+	}
+}
