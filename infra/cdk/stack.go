@@ -28,6 +28,7 @@ import (
 
 	"github.com/ssmnotify/ssmnotify/internal/appenv"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
+	"github.com/ssmnotify/ssmnotify/internal/metrics"
 	"github.com/ssmnotify/ssmnotify/internal/state"
 )
 
@@ -848,6 +849,14 @@ func (st *Stack) defineAlarms() {
 	st.alarm("RouterThrottles", "ssmnotify: the router was throttled; notifications are delayed", st.Router.MetricThrottles(sum))
 	st.alarm("TopicDeliveryFailures", "ssmnotify: SNS failed to deliver Run Command notifications to the router", st.Topic.MetricNumberOfNotificationsFailed(sum))
 	st.alarm("DigestErrors", "ssmnotify: the digest failed", st.Digest.MetricErrors(sum))
+	// Store or IAM faults are retried, never parked; from the SQS buffer they are partial batch
+	// failures, which raise no Lambda Errors. The router counts them itself.
+	st.alarm("RouterInfrastructureErrors", "ssmnotify: the router could not use its DynamoDB table, queue or IAM permissions (notifications are retried, not lost; check the router's log for outcome failed_infrastructure)",
+		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String("InfrastructureError"),
+			DimensionsMap: &map[string]*string{"Function": jsii.String("router")},
+			Period:        five, Statistic: jsii.String("Sum"),
+		}))
 	st.defineSilentFailureAlarms()
 }
 

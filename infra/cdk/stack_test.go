@@ -385,7 +385,7 @@ func TestStack(t *testing.T) {
 			"AWS::Events::Rule":               2, // Run Command status, failed window tasks
 			"AWS::Scheduler::Schedule":        1,
 			"AWS::Logs::MetricFilter":         2, // on the CloudTrail trail's log group
-			"AWS::CloudWatch::Alarm":          8,
+			"AWS::CloudWatch::Alarm":          9,
 		})
 		if diff := cmp.Diff([]string{"DigestRole", "DigestSchedulerRole", "MaintenanceWindowRole", "NotificationRole", "RouterRole"}, s.resourceIDs("AWS::IAM::Role")); diff != "" {
 			t.Errorf("roles (-want +got):\n%s", diff)
@@ -675,6 +675,11 @@ func TestStack(t *testing.T) {
 		s.hasProps(t, "AWS::CloudWatch::Alarm", map[string]any{
 			"MetricName": "Errors", "Dimensions": []any{map[string]any{"Name": "FunctionName", "Value": ref(idDigest)}},
 		})
+		// The router's own count of store/IAM faults, which from the SQS buffer raise no Errors.
+		s.hasProps(t, "AWS::CloudWatch::Alarm", map[string]any{
+			"Namespace": "ssmnotify", "MetricName": "InfrastructureError", "Statistic": "Sum", "Threshold": 1,
+			"Dimensions": []any{map[string]any{"Name": "Function", "Value": "router"}}, "AlarmActions": []any{ref(idAlarmTopic)},
+		})
 		s.hasProps(t, "AWS::SNS::Subscription", map[string]any{
 			"Protocol": "email", "Endpoint": "oncall@example.com", "TopicArn": ref(idAlarmTopic),
 		})
@@ -768,7 +773,7 @@ func TestStackVariant(t *testing.T) {
 			"AWS::Logs::LogGroup":             3,
 			"AWS::Logs::ResourcePolicy":       1,
 			"AWS::Events::Rule":               1, // failed window tasks
-			"AWS::CloudWatch::Alarm":          7, // and the buffer's DLQ
+			"AWS::CloudWatch::Alarm":          8, // and the buffer's DLQ
 		})
 	})
 
