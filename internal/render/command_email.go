@@ -138,24 +138,4 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 }
 
 // plainTiming is the command's time for plain text: "started 2026-05-04 10:00:00 UTC, took 3m12s".
-func (v CommandView) plainTiming() string {
-	if v.Started.IsZero() {
-		return ""
-	}
-	var d string
-	if !v.Updated.IsZero() && v.Updated.After(v.Started) {
-		d = roundDuration(v.Updated.Sub(v.Started))
-	}
-	if v.Finished {
-		s := "started " + formatTime(v.Started)
-		if d != "" {
-			s += ", took " + d
-		}
-		return s
-	}
-	s := "since " + formatTime(v.Started)
-	if d != "" {
-		s += ", " + d + " so far"
-	}
-	return s
-}
+func (v CommandView) plainTiming() string { return v.timingWith(formatTime) }

@@ -174,8 +174,11 @@ func (v CommandView) Fingerprint() string {
 }
 
 // timing is "since T, 3m12s so far" while the command runs and "started T, took 3m12s" once it
-// finished.
-func (v CommandView) timing() string {
+// finished, with Slack's date formatting.
+func (v CommandView) timing() string { return v.timingWith(slackTime) }
+
+// timingWith words the command's time with at for the start time.
+func (v CommandView) timingWith(at func(time.Time) string) string {
 	if v.Started.IsZero() {
 		return ""
 	}
@@ -184,13 +187,13 @@ func (v CommandView) timing() string {
 		d = roundDuration(v.Updated.Sub(v.Started))
 	}
 	if v.Finished {
-		s := "started " + slackTime(v.Started)
+		s := "started " + at(v.Started)
 		if d != "" {
 			s += ", took " + d
 		}
 		return s
 	}
-	s := "since " + slackTime(v.Started)
+	s := "since " + at(v.Started)
 	if d != "" {
 		s += ", " + d + " so far"
 	}
