@@ -91,7 +91,8 @@ func demoSSM(dir string, files []string) (func(), error) {
 		srv.AddCommand(ssmtest.Command{CommandId: n.CommandID, DocumentName: n.DocumentName, Status: string(n.Status),
 			TargetCount: len(n.InstanceIDs), CompletedCount: len(n.InstanceIDs), ErrorCount: len(ids)})
 	}
-	restore := setenvAll(map[string]string{setup.EndpointSSM: srv.URL(), "AWS_REGION": ssmtest.Region})
+	// The demo needs no AWS account: never ask the instance metadata service for credentials.
+	restore := setenvAll(map[string]string{setup.EndpointSSM: srv.URL(), "AWS_REGION": ssmtest.Region, "AWS_EC2_METADATA_DISABLED": "true"})
 	return func() { restore(); srv.Close() }, nil
 }
 
