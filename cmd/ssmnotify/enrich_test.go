@@ -48,12 +48,11 @@ func TestPreviewEnrichesFromLocalSSM(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_SSM", srv.URL())
 	t.Setenv("AWS_REGION", "us-east-1")
 
-	// The command's Slack message carries the detail. (The per-command email that #14 groups
-	// notifications into does not carry enrichment yet.)
-	slackBody, _ := previewText(t)
+	// The command's Slack message and its per-command email carry the detail.
+	slackBody, mailBody := previewText(t)
 	for _, want := range []string{"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)", "E: Unable to locate package"} {
-		if !strings.Contains(slackBody, want) {
-			t.Errorf("no %q in the preview\nslack: %s", want, slackBody)
+		if !strings.Contains(slackBody, want) || !strings.Contains(mailBody, want) {
+			t.Errorf("no %q in the preview\nslack: %s\nemail: %s", want, slackBody, mailBody)
 		}
 	}
 	if srv.Calls(ssmtest.ListCommandInvocations) == 0 {

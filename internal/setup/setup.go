@@ -134,7 +134,8 @@ func CLIEnricher(ctx context.Context, env Getenv, set *rules.Set) *enrich.Enrich
 	return Enricher(cfg, set)
 }
 
-// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail): e looks
+// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail) and of its
+// per-command email (thread.Emails.Detail): e looks
 // the command up as a command summary (its counts and failures), with the enrich settings of
 // the first route that sends to the message's destination and enriches. nil when e is nil.
 func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thread.Request, render.CommandView) *failure.Detail {
