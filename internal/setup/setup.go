@@ -151,9 +151,14 @@ func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thre
 		}
 	}
 	return func(ctx context.Context, req thread.Request, v render.CommandView) *failure.Detail {
+		// A cancelled command's instances are listed as Cancelled, not among its failures.
+		status := payload.StatusFailed
+		if v.Status == payload.StatusCancelled {
+			status = payload.StatusCancelled
+		}
 		n := &payload.Notification{
 			Kind: payload.KindCommand, CommandID: req.CommandID, DocumentName: v.Document,
-			Region: req.Region, Account: req.Account, Status: payload.StatusFailed, StatusRaw: string(payload.StatusFailed),
+			Region: req.Region, Account: req.Account, Status: status, StatusRaw: string(status),
 		}
 		return e.Enrich(ctx, n, cfgs[req.Destination])
 	}
