@@ -74,6 +74,10 @@ func demoSSM(dir string, files []string) (func(), error) {
 				srv.SetPatchState(ssmtest.PatchState{InstanceId: id, Operation: "Install", InstalledCount: 38, FailedCount: 1, MissingCount: 2})
 				continue
 			}
+			if n.Status == payload.StatusCancelled {
+				srv.AddInvocation(cancelledInvocation(n.CommandID, id, n.DocumentName))
+				continue
+			}
 			name := "failed"
 			if n.Status == payload.StatusTimedOut {
 				name = "execution-timed-out"
@@ -88,12 +92,26 @@ func demoSSM(dir string, files []string) (func(), error) {
 		if n.Kind == payload.KindInvocation {
 			continue
 		}
-		srv.AddCommand(ssmtest.Command{CommandId: n.CommandID, DocumentName: n.DocumentName, Status: string(n.Status),
-			TargetCount: len(n.InstanceIDs), CompletedCount: len(n.InstanceIDs), ErrorCount: len(ids)})
+		c := ssmtest.Command{CommandId: n.CommandID, DocumentName: n.DocumentName, Status: string(n.Status),
+			TargetCount: len(n.InstanceIDs), CompletedCount: len(n.InstanceIDs), ErrorCount: len(ids)}
+		if n.Status == payload.StatusCancelled {
+			// SSM counts a cancelled invocation as completed, not as an error.
+			c.ErrorCount = 0
+		}
+		srv.AddCommand(c)
 	}
 	// The demo needs no AWS account: never ask the instance metadata service for credentials.
 	restore := setenvAll(map[string]string{setup.EndpointSSM: srv.URL(), "AWS_REGION": ssmtest.Region, "AWS_EC2_METADATA_DISABLED": "true"})
 	return func() { restore(); srv.Close() }, nil
+}
+
+// cancelledInvocation is SSM's answer for an invocation cancelled before it finished: status
+// and detailed status Cancelled, no exit code (-1), no output.
+func cancelledInvocation(commandID, instanceID, document string) ssmtest.Invocation {
+	return ssmtest.Invocation{
+		CommandId: commandID, InstanceId: instanceID, DocumentName: document, DocumentVersion: "$DEFAULT",
+		PluginName: "aws:runShellScript", ResponseCode: -1, Status: "Cancelled", StatusDetails: "Cancelled",
+	}
 }
 
 // setenvAll sets variables for the demo's run and returns what puts them back.

@@ -48,12 +48,11 @@ func TestPreviewEnrichesFromLocalSSM(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_SSM", srv.URL())
 	t.Setenv("AWS_REGION", "us-east-1")
 
-	// The command's Slack message carries the detail. (The per-command email that #14 groups
-	// notifications into does not carry enrichment yet.)
-	slackBody, _ := previewText(t)
+	// The command's Slack message and its per-command email carry the detail.
+	slackBody, mailBody := previewText(t)
 	for _, want := range []string{"exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS)", "E: Unable to locate package"} {
-		if !strings.Contains(slackBody, want) {
-			t.Errorf("no %q in the preview\nslack: %s", want, slackBody)
+		if !strings.Contains(slackBody, want) || !strings.Contains(mailBody, want) {
+			t.Errorf("no %q in the preview\nslack: %s\nemail: %s", want, slackBody, mailBody)
 		}
 	}
 	if srv.Calls(ssmtest.ListCommandInvocations) == 0 {
@@ -98,6 +97,27 @@ func TestDemoShowsWhy(t *testing.T) {
 	}
 	if strings.Contains(s, "no AWS access") {
 		t.Error("the demo did not use its local SSM")
+	}
+	// The cancelled sample (AWS-UpdateSSMAgent) is answered as SSM answers a cancelled
+	// invocation: Cancelled, no exit code, and found (not InvocationDoesNotExist).
+	cancelled := 0
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if !strings.Contains(string(b), "AWS-UpdateSSMAgent") && !strings.Contains(string(b), "c48a2d77-4444-4d5e-af60-34567890def1") {
+			continue
+		}
+		cancelled++
+		for _, bad := range []string{"Failed, exit code", "exit code 2", "InvocationDoesNotExist", "Failed on 0"} {
+			if strings.Contains(string(b), bad) {
+				t.Errorf("%s: the cancelled command's message says %q", filepath.Base(f), bad)
+			}
+		}
+	}
+	if cancelled == 0 {
+		t.Error("no message about the cancelled sample")
+	}
+	if strings.Contains(stderr.String(), "InvocationDoesNotExist") || strings.Contains(stdout.String(), "InvocationDoesNotExist") {
+		t.Errorf("the demo warns InvocationDoesNotExist:\n%s%s", stdout.String(), stderr.String())
 	}
 	if os.Getenv("AWS_ENDPOINT_URL_SSM") != "" {
 		t.Error("the demo left AWS_ENDPOINT_URL_SSM set")

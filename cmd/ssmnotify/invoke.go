@@ -255,14 +255,14 @@ func newInvokeEnv(f *invokeFlags, stderr io.Writer) (*invokeEnv, error) {
 		env.preview = &deliver.Preview{Writer: w}
 		h.Deliver = env.preview
 		h.Threads = localThreads(h.Store, env.renders, now, func(context.Context) (thread.Poster, error) { return env.preview, nil })
-		env.preview.Enricher = wireEnrichment(context.Background(), getenv, set, h.Threads)
 		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(env.preview))
+		env.preview.Enricher = wireEnrichment(context.Background(), getenv, set, h.Threads, h.Emails)
 	case "live":
 		live := setup.Deliverer(*awsCfg, getenv, log)
 		h.Deliver = live
 		h.Threads = localThreads(h.Store, env.renders, now, func(ctx context.Context) (thread.Poster, error) { return live.Bot(ctx) })
-		live.Enricher = wireEnrichment(context.Background(), getenv, set, h.Threads)
 		h.Emails = localEmails(h.Store, env.renders, now, clock.emailQuiet(), commandEmail(live))
+		live.Enricher = wireEnrichment(context.Background(), getenv, set, h.Threads, h.Emails)
 	default:
 		return nil, fmt.Errorf("--deliver %q: want preview or live", f.deliverMode)
 	}

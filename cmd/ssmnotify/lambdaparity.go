@@ -17,11 +17,18 @@ import (
 // lacks, once for all of them.
 
 // wireEnrichment returns the enricher for the deliverer (nil when the config turns lookups off)
-// and gives the commands' evolving messages the same detail: the local SSM at
-// AWS_ENDPOINT_URL_SSM, real SSM with credentials, or "detail unavailable (no AWS access)".
-func wireEnrichment(ctx context.Context, getenv setup.Getenv, set *rules.Set, threads *thread.Threads) *enrich.Enricher {
+// and gives the commands' evolving messages and per-command emails the same detail: the local
+// SSM at AWS_ENDPOINT_URL_SSM, real SSM with credentials, or "detail unavailable (no AWS access)".
+// threads and emails may be nil.
+func wireEnrichment(ctx context.Context, getenv setup.Getenv, set *rules.Set, threads *thread.Threads, emails *thread.Emails) *enrich.Enricher {
 	e := setup.CLIEnricher(ctx, getenv, set)
-	threads.Detail = setup.ThreadDetail(e, set)
+	detail := setup.ThreadDetail(e, set)
+	if threads != nil {
+		threads.Detail = detail
+	}
+	if emails != nil {
+		emails.Detail = detail
+	}
 	return e
 }
 

@@ -143,7 +143,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ssmnotify replay: %v\n", err)
 		return 2
 	}
-	rec.enricher = wireEnrichment(ctx, setup.Getenv(os.Getenv), set, h.Threads)
+	rec.enricher = wireEnrichment(ctx, setup.Getenv(os.Getenv), set, h.Threads, h.Emails)
 	run, err := startRun(*out, "replay", time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "ssmnotify replay: %v\n", err)

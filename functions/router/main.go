@@ -53,8 +53,13 @@ func main() {
 		Logger:   log,
 		Metrics:  os.Stdout,
 	}
+	// The Slack message and the email of a command say why it failed from the same lookup.
+	detail := setup.ThreadDetail(live.Enricher, set)
 	if h.Threads != nil {
-		h.Threads.Detail = setup.ThreadDetail(live.Enricher, set)
+		h.Threads.Detail = detail
+	}
+	if h.Emails != nil {
+		h.Emails.Detail = detail
 	}
 	lambda.Start(h.Handle)
 }

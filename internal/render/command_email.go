@@ -3,6 +3,9 @@ package render
 import (
 	"strconv"
 	"strings"
+
+	"github.com/ssmnotify/ssmnotify/internal/failure"
+	"github.com/ssmnotify/ssmnotify/internal/payload"
 )
 
 // maxEmailInstances caps the failed instances one command email lists; past it the email says
@@ -12,8 +15,10 @@ const maxEmailInstances = 1000
 
 // CommandEmail renders the one email of a command's outcome: its status and tally, and every
 // failed instance (up to 1,000) with its status and invocation link. followUp marks an email sent
-// after an earlier one about the same command, when its outcome changed.
-func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, followUp bool) EmailMessage {
+// after an earlier one about the same command, when its outcome changed. d, when not nil, is what
+// enrichment found (as for the command's Slack message): the email leads the failures with the
+// most common reason and describes each listed instance with the same facts as a thread reply.
+func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, followUp bool, d *failure.Detail) EmailMessage {
 	doc := v.Document
 	if doc == "" {
 		doc = "(unnamed document)"
@@ -42,7 +47,15 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 	if ValidRegion(v.Region) && v.CommandID != "" {
 		consoleURL = CommandURL(v.Region, v.CommandID)
 	}
+	if len(failed) == 0 && d != nil {
+		// Only command summaries subscribed: the failed instances are those enrichment listed.
+		for i := range d.Invocations {
+			st, _, _ := payload.ParseStatus(d.Invocations[i].Status)
+			failed = append(failed, Instance{ID: d.Invocations[i].InstanceID, Status: st})
+		}
+	}
 	shown := failed[:min(len(failed), maxEmailInstances)]
+	why := newCommandEmailWhy(v, d)
 
 	var text strings.Builder
 	text.WriteString(title + "\n\n")
@@ -63,10 +76,21 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 	if v.OutputURL != "" {
 		text.WriteString("Output in S3: " + v.OutputURL + "\n")
 	}
+	if why.unavailable != "" || why.common != "" {
+		text.WriteString("\n")
+		for _, line := range []string{why.unavailable, why.common} {
+			if line != "" {
+				text.WriteString(line + "\n")
+			}
+		}
+	}
 	if len(shown) > 0 {
 		text.WriteString("\nFailed instances (" + strconv.Itoa(len(failed)) + "):\n")
 		for _, in := range shown {
 			text.WriteString("- " + SingleLine(in.ID, maxIDRunes) + "  " + in.Status.Words() + "\n")
+			if line := why.instance(in.ID); line != "" {
+				text.WriteString("    " + line + "\n")
+			}
 		}
 		if len(failed) > len(shown) {
 			text.WriteString("… +" + strconv.Itoa(len(failed)-len(shown)) + " more: see the console\n")
@@ -111,6 +135,16 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 		h.WriteString(`">Output in S3</a>`)
 	}
 	h.WriteString(`</p>`)
+	if why.unavailable != "" {
+		h.WriteString(`<p style="padding:8px 12px;background-color:#fff8c5;border:1px solid #d4a72c;">`)
+		WriteHTML(&h, why.unavailable)
+		h.WriteString(`</p>`)
+	}
+	if why.common != "" {
+		h.WriteString(`<p><strong>`)
+		WriteHTML(&h, why.common)
+		h.WriteString(`</strong></p>`)
+	}
 	if len(shown) > 0 {
 		h.WriteString(`<h3>Failed instances (` + strconv.Itoa(len(failed)) + `)</h3><table cellpadding="4" style="border-collapse:collapse;">`)
 		for _, in := range shown {
@@ -126,6 +160,8 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 			}
 			h.WriteString(`</code></td><td>`)
 			WriteHTML(&h, in.Status.Words())
+			h.WriteString(`</td><td style="overflow-wrap:anywhere;">`)
+			WriteHTML(&h, why.instance(in.ID))
 			h.WriteString(`</td></tr>`)
 		}
 		h.WriteString(`</table>`)
@@ -139,3 +175,40 @@ func CommandEmail(v CommandView, failed []Instance, subjectPrefix string, follow
 
 // plainTiming is the command's time for plain text: "started 2026-05-04 10:00:00 UTC, took 3m12s".
 func (v CommandView) plainTiming() string { return v.timingWith(formatTime) }
+
+// commandEmailWhy is enrichment's part of a command email, in raw text (each body escapes it):
+// the lookup's failure, the most common reason and each instance's facts, worded as in the
+// command's Slack message (threaddetail.go).
+type commandEmailWhy struct {
+	unavailable, common string
+	byID                map[string]*failure.Invocation
+}
+
+func newCommandEmailWhy(v CommandView, d *failure.Detail) *commandEmailWhy {
+	w := &commandEmailWhy{}
+	if d == nil {
+		return w
+	}
+	if d.Unavailable != nil {
+		w.unavailable = UnavailablePrefix + SingleLine(ReasonText(d.Unavailable), maxReasonRunes)
+	}
+	total := v.Targets
+	if total == 0 {
+		total = commandTotal(d)
+	}
+	if reason := MostCommonReason(allFailures(d), total); reason != "" {
+		w.common = "Most common: " + SingleLine(reason, maxReasonRunes)
+	}
+	w.byID = invocationsByID(d)
+	return w
+}
+
+// instance is the facts line of one failed instance ("Failed, exit code 100, in step PatchLinux —
+// E: Unable to locate package"), "" when enrichment has none.
+func (w *commandEmailWhy) instance(id string) string {
+	inv, ok := w.byID[id]
+	if !ok {
+		return ""
+	}
+	return SingleLine(instanceFactsText(inv), maxReasonRunes)
+}

@@ -164,6 +164,31 @@ func instanceLine(v CommandView, inv *failure.Invocation) string {
 	return b.String()
 }
 
+// instanceFactsText is an instance's line without its ID, in plain text, as instanceLine words it
+// for Slack: "Failed, exit code 100, in step PatchLinux — E: Unable to locate package".
+func instanceFactsText(inv *failure.Invocation) string {
+	s := strings.Join(factsText(inv), ", ")
+	tail := ""
+	if inv.PatchedButReported() {
+		tail = PatchedReportedFailure
+	} else {
+		tail = lastLine(inv.Output)
+	}
+	if tail != "" {
+		if s != "" {
+			s += " — "
+		}
+		s += tail
+	}
+	if inv.Unavailable != nil {
+		if s != "" {
+			s += " — "
+		}
+		s += "details unavailable: " + ReasonText(inv.Unavailable)
+	}
+	return s
+}
+
 func invocationsByID(d *failure.Detail) map[string]*failure.Invocation {
 	all := allFailures(d)
 	m := make(map[string]*failure.Invocation, len(all))

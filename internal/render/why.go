@@ -157,7 +157,8 @@ func outputLabel(inv *failure.Invocation) string {
 // 44 failed instances (max_instances)."
 func noteText(d *failure.Detail) string {
 	var parts []string
-	if c := d.Command; c != nil && c.Targets > 0 {
+	// No errors counted (a cancelled command: SSM counts its invocations as completed) says nothing.
+	if c := d.Command; c != nil && c.Targets > 0 && c.Errors+c.DeliveryTimedOut > 0 {
 		s := "Failed on " + strconv.Itoa(c.Errors+c.DeliveryTimedOut) + " of " + strconv.Itoa(c.Targets)
 		if c.DeliveryTimedOut > 0 {
 			s += " (" + strconv.Itoa(c.DeliveryTimedOut) + " delivery timed out)"

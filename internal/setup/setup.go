@@ -134,7 +134,8 @@ func CLIEnricher(ctx context.Context, env Getenv, set *rules.Set) *enrich.Enrich
 	return Enricher(cfg, set)
 }
 
-// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail): e looks
+// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail) and of its
+// per-command email (thread.Emails.Detail): e looks
 // the command up as a command summary (its counts and failures), with the enrich settings of
 // the first route that sends to the message's destination and enriches. nil when e is nil.
 func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thread.Request, render.CommandView) *failure.Detail {
@@ -150,9 +151,14 @@ func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thre
 		}
 	}
 	return func(ctx context.Context, req thread.Request, v render.CommandView) *failure.Detail {
+		// A cancelled command's instances are listed as Cancelled, not among its failures.
+		status := payload.StatusFailed
+		if v.Status == payload.StatusCancelled {
+			status = payload.StatusCancelled
+		}
 		n := &payload.Notification{
 			Kind: payload.KindCommand, CommandID: req.CommandID, DocumentName: v.Document,
-			Region: req.Region, Account: req.Account, Status: payload.StatusFailed, StatusRaw: string(payload.StatusFailed),
+			Region: req.Region, Account: req.Account, Status: status, StatusRaw: string(status),
 		}
 		return e.Enrich(ctx, n, cfgs[req.Destination])
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -27,13 +28,59 @@ func SecretsManager(tb testing.TB, secret string) string {
 
 // SESStore is what aws-ses-v2-local holds: every message sent.
 type SESStore struct {
-	Emails []struct {
+	Emails []SESEmail `json:"emails"`
+}
+
+// SESEmail is one message aws-ses-v2-local holds. It nests the bodies under "body" and the
+// recipients under "destination"; the flat fields of older versions are read too.
+type SESEmail struct {
+	From    string
+	To      string // the recipients, comma-separated
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// UnmarshalJSON reads both shapes of a stored message.
+func (e *SESEmail) UnmarshalJSON(b []byte) error {
+	var raw struct {
 		From    string `json:"from"`
-		To      string `json:"to"`
+		To      any    `json:"to"`
 		Subject string `json:"subject"`
 		Text    string `json:"text"`
 		HTML    string `json:"html"`
-	} `json:"emails"`
+		Body    struct {
+			Text string `json:"text"`
+			HTML string `json:"html"`
+		} `json:"body"`
+		Destination struct {
+			To []string `json:"to"`
+		} `json:"destination"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*e = SESEmail{From: raw.From, Subject: raw.Subject, Text: raw.Body.Text, HTML: raw.Body.HTML}
+	if e.Text == "" {
+		e.Text = raw.Text
+	}
+	if e.HTML == "" {
+		e.HTML = raw.HTML
+	}
+	switch to := raw.To.(type) {
+	case string:
+		e.To = to
+	case []any:
+		for _, t := range to {
+			if s, ok := t.(string); ok {
+				raw.Destination.To = append(raw.Destination.To, s)
+			}
+		}
+	}
+	if e.To == "" {
+		e.To = strings.Join(raw.Destination.To, ", ")
+	}
+	return nil
 }
 
 // ReadSES reads the store of the aws-ses-v2-local server at url.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/state"
@@ -44,6 +45,11 @@ type Emails struct {
 	Lease time.Duration
 	// Token identifies this process as a lease holder.
 	Token string
+	// Detail, when set, says why the command's instances failed, as Threads.Detail does for
+	// the Slack message (setup.ThreadDetail): the email leads with the most common reason and
+	// describes each failed instance. It is looked up when an email goes out, not for its
+	// fingerprint, so detail that arrives later sends no follow-up on its own. nil sends without.
+	Detail func(ctx context.Context, req Request, v render.CommandView) *failure.Detail
 }
 
 // emailRecord is what the email's message record keeps.
@@ -179,7 +185,11 @@ func (e *Emails) decide(ctx context.Context, req Request, dest *rules.Destinatio
 	followUp := rec.Sent > 0
 	sctx, cancel := context.WithTimeout(ctx, held.HeldUntil.Sub(now)-min(leaseMargin, held.HeldUntil.Sub(now)/10))
 	defer cancel()
-	if err := e.Send(sctx, dest, render.CommandEmail(v, failed, dest.Email.SubjectPrefix, followUp)); err != nil {
+	var d *failure.Detail
+	if e.Detail != nil && (v.Status.Failure() || v.FailedTotal > 0) {
+		d = e.Detail(sctx, req, v) // one lookup per email, bounded by enrichment's own budget
+	}
+	if err := e.Send(sctx, dest, render.CommandEmail(v, failed, dest.Email.SubjectPrefix, followUp, d)); err != nil {
 		return "", time.Time{}, err
 	}
 	rec.FP, rec.Sent, rec.Next = fp, rec.Sent+1, time.Time{}
