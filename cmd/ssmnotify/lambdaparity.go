@@ -22,7 +22,7 @@ import (
 // threads and emails may be nil.
 func wireEnrichment(ctx context.Context, getenv setup.Getenv, set *rules.Set, threads *thread.Threads, emails *thread.Emails) *enrich.Enricher {
 	e := setup.CLIEnricher(ctx, getenv, set)
-	detail := setup.ThreadDetail(e, set)
+	detail := thread.EnrichedDetail(e, set)
 	if threads != nil {
 		threads.Detail = detail
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/setup"
+	"github.com/ssmnotify/ssmnotify/internal/thread"
 )
 
 func main() {
@@ -54,7 +55,7 @@ func main() {
 		Metrics:  os.Stdout,
 	}
 	// The Slack message and the email of a command say why it failed from the same lookup.
-	detail := setup.ThreadDetail(live.Enricher, set)
+	detail := thread.EnrichedDetail(live.Enricher, set)
 	if h.Threads != nil {
 		h.Threads.Detail = detail
 	}

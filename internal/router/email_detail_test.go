@@ -17,7 +17,6 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
-	"github.com/ssmnotify/ssmnotify/internal/setup"
 	"github.com/ssmnotify/ssmnotify/internal/state/dynamo/dynamotest"
 	"github.com/ssmnotify/ssmnotify/internal/testenv"
 	"github.com/ssmnotify/ssmnotify/internal/thread"
@@ -67,7 +66,7 @@ func TestCommandEmailSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	detail := setup.ThreadDetail(&enrich.Enricher{SSM: ssmSrv.SSM(), Region: ssmtest.Region}, set)
+	detail := thread.EnrichedDetail(&enrich.Enricher{SSM: ssmSrv.SSM(), Region: ssmtest.Region}, set)
 	for i, h := range f.handlers {
 		h.Deliver = &sesDeliverer{sender: sender}
 		h.Emails = &thread.Emails{Store: store, Schedule: f.sched, Now: f.clk.now, Token: fmt.Sprintf("env-%d", i), Detail: detail,

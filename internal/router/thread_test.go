@@ -319,10 +319,12 @@ func TestCommandSummariesOnlyUpdateOneParent(t *testing.T) {
 	f.run(sqsBatches(bodies[:2], 1), 2*time.Second)
 	f.run(sqsBatches(bodies[2:], 1), 2*time.Second)
 	s := statsOf(t, f.slack, "#fleet")
-	// The parent was posted In Progress and then edited to Failed; an edit notifies nobody, so
-	// the Failed mention goes out once, in a thread reply (issue 14).
-	if s.parents != 1 || s.replies != 1 {
-		t.Errorf("%d parents, %d replies; want 1 and 1 (the reply that mentions)", s.parents, s.replies)
+	// Two environments take the batches concurrently. When the parent was posted In Progress and
+	// then edited to Failed, an edit notifies nobody, so the Failed mention goes out once, in a
+	// thread reply (issue 14); when Failed came first, the parent itself carries it. Either way:
+	// one parent, one mention.
+	if s.parents != 1 || s.replies > 1 {
+		t.Errorf("%d parents, %d replies; want 1 and at most 1 (the reply that mentions)", s.parents, s.replies)
 	}
 	var mentions int
 	for _, m := range f.slack.Messages("#fleet") {

@@ -27,10 +27,8 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/deliver"
 	"github.com/ssmnotify/ssmnotify/internal/enrich"
 	"github.com/ssmnotify/ssmnotify/internal/enrich/ec2tags"
-	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/notify/email"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
-	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -132,36 +130,6 @@ func CLIEnricher(ctx context.Context, env Getenv, set *rules.Set) *enrich.Enrich
 		return &enrich.Enricher{NoAccess: true}
 	}
 	return Enricher(cfg, set)
-}
-
-// ThreadDetail is the detail of a command's evolving message (thread.Threads.Detail) and of its
-// per-command email (thread.Emails.Detail): e looks
-// the command up as a command summary (its counts and failures), with the enrich settings of
-// the first route that sends to the message's destination and enriches. nil when e is nil.
-func ThreadDetail(e *enrich.Enricher, set *rules.Set) func(context.Context, thread.Request, render.CommandView) *failure.Detail {
-	if e == nil {
-		return nil
-	}
-	cfgs := map[string]*rules.Enrich{}
-	for _, r := range set.Routes() {
-		for _, d := range r.To {
-			if _, seen := cfgs[d.Name]; !seen || cfgs[d.Name] == nil {
-				cfgs[d.Name] = r.Enrich
-			}
-		}
-	}
-	return func(ctx context.Context, req thread.Request, v render.CommandView) *failure.Detail {
-		// A cancelled command's instances are listed as Cancelled, not among its failures.
-		status := payload.StatusFailed
-		if v.Status == payload.StatusCancelled {
-			status = payload.StatusCancelled
-		}
-		n := &payload.Notification{
-			Kind: payload.KindCommand, CommandID: req.CommandID, DocumentName: v.Document,
-			Region: req.Region, Account: req.Account, Status: status, StatusRaw: string(status),
-		}
-		return e.Enrich(ctx, n, cfgs[req.Destination])
-	}
 }
 
 // Parker parks on the queue named by $SSMNOTIFY_DLQ_URL. Without one, parking fails, so the

@@ -46,7 +46,7 @@ type Emails struct {
 	// Token identifies this process as a lease holder.
 	Token string
 	// Detail, when set, says why the command's instances failed, as Threads.Detail does for
-	// the Slack message (setup.ThreadDetail): the email leads with the most common reason and
+	// the Slack message (EnrichedDetail): the email leads with the most common reason and
 	// describes each failed instance. It is looked up when an email goes out, not for its
 	// fingerprint, so detail that arrives later sends no follow-up on its own. nil sends without.
 	Detail func(ctx context.Context, req Request, v render.CommandView) *failure.Detail
