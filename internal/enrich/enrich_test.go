@@ -1,7 +1,6 @@
 package enrich_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
+	"github.com/ssmnotify/ssmnotify/internal/render/rendertest"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
 	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 )
@@ -205,7 +205,7 @@ func TestEnrichCommandSummary(t *testing.T) {
 		t.Errorf("%d ListCommandInvocations and %d ListCommands calls, want 2 and 1", l, c)
 	}
 	msg := render.Slack(command(payload.StatusFailed), render.Options{Detail: d})
-	s := strings.Join(slackTexts(t, msg), "\n")
+	s := strings.Join(rendertest.SlackStrings(t, msg), "\n")
 	for _, w := range []string{"Failed on 4 of 50 (1 delivery timed out).", "*Undeliverable*", "exit code 2"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("no %q in the Slack message", w)
@@ -456,7 +456,7 @@ func TestHostileOutputThroughEnrich(t *testing.T) {
 		t.Errorf("output %d bytes, cut %v, capped %v, link %q", len(got.Output), got.EarlierCut, got.CappedBySSM, got.S3Bucket)
 	}
 	msg := render.Slack(invocation(inv.InstanceId, payload.StatusFailed), render.Options{Detail: d})
-	s := strings.Join(slackTexts(t, msg), "\n")
+	s := strings.Join(rendertest.SlackStrings(t, msg), "\n")
 	for _, bad := range []string{"<!channel>", "<script", "<@U123>", "<https://evil", "evil.example/stderr", "\x1b", "```<"} {
 		if strings.Contains(s, bad) {
 			t.Errorf("Slack message contains %q", bad)
@@ -465,37 +465,6 @@ func TestHostileOutputThroughEnrich(t *testing.T) {
 	if !strings.Contains(s, "FATAL &lt;@U123&gt;```") {
 		t.Error("the end of the output (FATAL) is not the end of the block")
 	}
-}
-
-// slackTexts is every string in the message as Slack decodes it (JSON escapes undone).
-func slackTexts(tb testing.TB, msg render.SlackMessage) []string {
-	tb.Helper()
-	raw, err := msg.JSON()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case string:
-			out = append(out, x)
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return out
 }
 
 // TestPatchRun: AWS-RunPatchBaseline on 50 instances; 41 fail in PatchLinux with the same
@@ -536,7 +505,7 @@ func TestPatchRun(t *testing.T) {
 		t.Errorf("most common reason = %q, want %q", got, want)
 	}
 	msg := render.Slack(n, render.Options{Mention: "<!here>", Detail: d})
-	s := strings.Join(slackTexts(t, msg), "\n")
+	s := strings.Join(rendertest.SlackStrings(t, msg), "\n")
 	if !strings.Contains(s, "41 of 50: exit 100 in PatchLinux — E: Unable to locate package") || !strings.HasPrefix(msg.Text, "<!here>") {
 		t.Errorf("the command's message lacks the reason line or the page:\n%s", s)
 	}
@@ -557,7 +526,7 @@ func TestPatchRun(t *testing.T) {
 	}
 	v := render.CommandView{CommandID: cmd, Document: "AWS-RunPatchBaseline", Region: ssmtest.Region, Status: payload.StatusFailed,
 		Targets: 50, Counts: map[payload.Status]int{payload.StatusFailed: 44, payload.StatusSuccess: 6}, Failed: append(failed, patched...), FailedTotal: 44}
-	parent := strings.Join(slackTexts(t, render.ParentWithDetail(render.Parent(v), v, d)), "\n")
+	parent := strings.Join(rendertest.SlackStrings(t, render.ParentWithDetail(render.Parent(v), v, d)), "\n")
 	if !strings.Contains(parent, "*Most common:* 41 of 50: exit 100 in PatchLinux — E: Unable to locate package") {
 		t.Errorf("parent:\n%s", parent)
 	}
@@ -567,11 +536,11 @@ func TestPatchRun(t *testing.T) {
 	if m := render.ReplyMention("<!here>", patched, d); m != "" {
 		t.Errorf("a reply for the 3 patched instances pages with %q", m)
 	}
-	reply := strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, instances(patched), ""), v, patched, d)), "\n")
+	reply := strings.Join(rendertest.SlackStrings(t, render.ReplyWithDetail(render.FailureReply(v, instances(patched), ""), v, patched, d)), "\n")
 	if strings.Count(reply, render.PatchedReportedFailure) != 3 {
 		t.Errorf("reply for the 3:\n%s", reply)
 	}
-	reply = strings.Join(slackTexts(t, render.ReplyWithDetail(render.FailureReply(v, instances(failed[:2]), "<!here>"), v, failed[:2], d)), "\n")
+	reply = strings.Join(rendertest.SlackStrings(t, render.ReplyWithDetail(render.FailureReply(v, instances(failed[:2]), "<!here>"), v, failed[:2], d)), "\n")
 	if strings.Count(reply, "exit code 100, in step PatchLinux (skipped: PatchWindows, PatchMacOS) — E: Unable to locate package") != 2 {
 		t.Errorf("reply for 2 failures:\n%s", reply)
 	}
@@ -584,7 +553,7 @@ func TestPatchRun(t *testing.T) {
 		t.Fatalf("detail = %+v", d)
 	}
 	msg = render.Slack(one, render.Options{Mention: "<!here>", Detail: d})
-	s = strings.Join(slackTexts(t, msg), "\n")
+	s = strings.Join(rendertest.SlackStrings(t, msg), "\n")
 	if strings.Contains(s, "<!here>") || !strings.Contains(s, render.PatchedReportedFailure) {
 		t.Errorf("a patched instance that reported failure must say so and not page:\n%s", s)
 	}

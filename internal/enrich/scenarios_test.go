@@ -10,6 +10,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/failure"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
 	"github.com/ssmnotify/ssmnotify/internal/render"
+	"github.com/ssmnotify/ssmnotify/internal/render/rendertest"
 	"github.com/ssmnotify/ssmnotify/internal/slacktest"
 )
 
@@ -99,7 +100,7 @@ func TestScenariosRenderEverywhere(t *testing.T) {
 
 			rendered := map[string]string{"webhook": webhook, "email text": mail.Text, "email html": mail.HTML}
 			for name, m := range map[string]render.SlackMessage{"alert": alert, "parent": parent, "reply": reply} {
-				texts := strings.Join(slackTexts(t, m), "\n")
+				texts := strings.Join(rendertest.SlackStrings(t, m), "\n")
 				rendered[name] = texts
 				blocks, _ := json.Marshal(m.Blocks)
 				atts, _ := json.Marshal(m.Attachments)

@@ -73,20 +73,7 @@ func StartRIE(tb testing.TB, bootstrap, dir string, env ...string) *RIE {
 		"LAMBDA_TASK_ROOT="+dir,
 	)
 	cmd.Env = append(cmd.Env, env...)
-	p := &Process{Cmd: cmd, Exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p, p
-	p.Started = time.Now()
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start %s: %v", rie, err)
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(p.Exited)
-	}()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.Exited
-	})
+	p := startProcess(tb, cmd)
 	r := &RIE{URL: "http://" + addr, Process: p}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

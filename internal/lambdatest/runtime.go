@@ -242,11 +242,18 @@ func (r *Runtime) Start(tb testing.TB, bootstrap, dir string, env ...string) *Pr
 		"_HANDLER=bootstrap",
 	)
 	cmd.Env = append(cmd.Env, env...)
+	return startProcess(tb, cmd)
+}
+
+// startProcess starts cmd with its output captured, and kills it (and waits for it) when the
+// test ends.
+func startProcess(tb testing.TB, cmd *exec.Cmd) *Process {
+	tb.Helper()
 	p := &Process{Cmd: cmd, Exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p, p
 	p.Started = time.Now()
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start %s: %v", bootstrap, err)
+		tb.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	go func() {
 		_ = cmd.Wait()

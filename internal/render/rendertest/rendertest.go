@@ -64,8 +64,10 @@ func CheckSlackLimits(t *testing.T, msg render.SlackMessage) {
 	}
 }
 
-// SlackStrings collects every string in the message's JSON.
-func SlackStrings(t *testing.T, msg render.SlackMessage) []string {
+// SlackStrings collects every string in the message's JSON, as Slack decodes it (JSON escapes
+// undone).
+func SlackStrings(t testing.TB, msg render.SlackMessage) []string {
+	t.Helper()
 	raw, err := json.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
