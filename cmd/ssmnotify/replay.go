@@ -31,6 +31,7 @@ import (
 	"github.com/ssmnotify/ssmnotify/internal/notify"
 	"github.com/ssmnotify/ssmnotify/internal/notify/slack"
 	"github.com/ssmnotify/ssmnotify/internal/payload"
+	"github.com/ssmnotify/ssmnotify/internal/preview"
 	"github.com/ssmnotify/ssmnotify/internal/render"
 	"github.com/ssmnotify/ssmnotify/internal/router"
 	"github.com/ssmnotify/ssmnotify/internal/rules"
@@ -404,36 +405,12 @@ func jsonFile(v any) []byte {
 	return append(b, '\n')
 }
 
-// alertMessage is a notification rendered for one destination, as the router's live delivery
-// renders it.
-type alertMessage struct {
-	n    *payload.Notification
-	dest *rules.Destination
-	opt  render.Options
-}
-
-func (a alertMessage) Name() []string {
-	target := a.n.Target()
-	if target == "" {
-		target = "command"
-	}
-	return []string{a.dest.Name, a.n.ShortCommandID(), target, string(a.n.Status)}
-}
-
-func (a alertMessage) Slack() render.SlackMessage {
-	return render.Slack(a.n, a.opt)
-}
-
-func (a alertMessage) Email() (render.EmailMessage, error) {
-	return render.Email(a.n, a.opt)
-}
-
 // Deliver sends a per-notification delivery (webhooks, group: none email) along the one
 // delivery path, to this recorder as its transport.
 func (r *recorder) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notification) error {
 	opt := deliver.Options(n, d.Destination)
 	opt.Detail = r.enricher.Enrich(ctx, n, d.Enrich) // nil-safe
-	return deliver.Send(ctx, r, d.Destination, alertMessage{n: n, dest: d.Destination, opt: opt})
+	return deliver.Send(ctx, r, d.Destination, deliver.Alert(n, d.Destination, opt))
 }
 
 // isDigest reports whether a message's name is a digest's (the digest's own messages are named
@@ -543,24 +520,9 @@ func (r *recorder) Park(_ context.Context, p router.Parked) error {
 	return r.write("parked-"+safeName(p.Code), map[string][]byte{".json": jsonFile(p)})
 }
 
-// safeName keeps a file-name part to letters, digits, '.', '_' and '-' ("#ops-alerts" →
-// "ops-alerts"), at most 40 bytes.
-func safeName(s string) string {
-	s = strings.TrimLeft(s, "#@")
-	b := []byte(s)
-	if len(b) > 40 {
-		b = b[:40]
-	}
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '_'
-		}
-	}
-	if out := strings.TrimLeft(string(b), "."); out != "" {
-		return out
-	}
-	return "none"
-}
+// safeName is a file-name part without Slack's channel and user sigils ("#ops-alerts" →
+// "ops-alerts").
+func safeName(s string) string { return preview.FileSafe(strings.TrimLeft(s, "#@")) }
 
 // replayDynamo is the DynamoDB store named by the environment, its requests and the items they
 // read counted. On a loopback endpoint (dynalite, DynamoDB Local) a missing table is created.

@@ -71,6 +71,12 @@ func Options(n *payload.Notification, d *rules.Destination) render.Options {
 	return o
 }
 
+// Alert is notification n rendered for one destination with opt (see Options): what the
+// router's per-notification delivery sends, live, in previews and in replay.
+func Alert(n *payload.Notification, dest *rules.Destination, opt render.Options) Message {
+	return alert{n: n, dest: dest, opt: opt}
+}
+
 // alert is a notification rendered for one destination with opt (see Options).
 type alert struct {
 	n    *payload.Notification

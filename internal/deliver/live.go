@@ -30,7 +30,7 @@ var _ Transport = (*Live)(nil)
 func (l *Live) Deliver(ctx context.Context, d rules.Delivery, n *payload.Notification) error {
 	opt := Options(n, d.Destination)
 	opt.Detail = l.Enricher.Enrich(ctx, n, d.Enrich) // nil-safe; bounded by the route's budget
-	return Send(ctx, l, d.Destination, alert{n: n, dest: d.Destination, opt: opt})
+	return Send(ctx, l, d.Destination, Alert(n, d.Destination, opt))
 }
 
 // PostMessage posts msg to the destination's channel with the bot token.

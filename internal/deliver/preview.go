@@ -37,7 +37,7 @@ func (p *Preview) Deliver(ctx context.Context, d rules.Delivery, n *payload.Noti
 	}
 	opt := Options(n, d.Destination)
 	opt.Detail = p.Enricher.Enrich(ctx, n, d.Enrich) // nil-safe
-	return Send(ctx, p, d.Destination, alert{n: n, dest: d.Destination, opt: opt})
+	return Send(ctx, p, d.Destination, Alert(n, d.Destination, opt))
 }
 
 // PostMessage writes the chat.postMessage body of msg.

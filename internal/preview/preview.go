@@ -52,7 +52,7 @@ func (w *Writer) next(name []string) (string, error) {
 	parts := make([]string, 0, len(name)+1)
 	parts = append(parts, fmt.Sprintf("%02d", w.seq))
 	for _, p := range name {
-		parts = append(parts, fileSafe(p))
+		parts = append(parts, FileSafe(p))
 	}
 	return filepath.Join(w.dir, strings.Join(parts, "-")), nil
 }
@@ -159,9 +159,9 @@ func highestSeq(dir string) int {
 	return high
 }
 
-// fileSafe keeps a file-name part to letters, digits, '.', '_' and '-' (the values come from
+// FileSafe keeps a file-name part to letters, digits, '.', '_' and '-' (the values come from
 // the message or the config: a "/" or ".." must not steer the path), at most 40 bytes.
-func fileSafe(s string) string {
+func FileSafe(s string) string {
 	if s == "" {
 		return "none"
 	}
